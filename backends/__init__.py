@@ -1,0 +1,1 @@
+"""Storage backends behind one interface (``backends.base.Backend``), found by name."""

@@ -1,0 +1,1 @@
+"""One blueprint per SCIM resource: discovery, Users, Groups, search, Bulk (plus health)."""

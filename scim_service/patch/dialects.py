@@ -1,0 +1,78 @@
+"""What Entra ID, Okta and OneLogin send that a literal reading of RFC 7644 rejects.
+
+Each rule is named, documented with its source (../shared/reference/idp-behaviors.md)
+and tested in tests/patch/test_dialects.py. The engine calls them; nothing
+else in the engine knows about a particular IdP.
+"""
+from __future__ import annotations
+
+from scim_service.errors import InvalidSyntax
+from scim_service.schema import ResourceType
+
+OPS = ("add", "replace", "remove")
+#: Keys a path-less value may carry that are read-only and silently ignored (Okta sends ``id``).
+READ_ONLY_KEYS = {"id", "meta", "schemas", "groups"}
+
+
+def op_name(raw, index: int) -> str:
+    """Entra sends ``Add``/``Replace``/``Remove``; the RFC's names in any case are accepted."""
+    if not isinstance(raw, str) or raw.lower() not in OPS:
+        raise InvalidSyntax(f"Operations[{index}].op must be one of add, replace, remove; got {raw!r}")
+    return raw.lower()
+
+
+def lower_keys(operation: dict) -> dict:
+    """``Op``/``Path``/``Value`` keys in any case (some clients capitalise them)."""
+    return {k.lower(): v for k, v in operation.items() if isinstance(k, str)}
+
+
+def scim11_member_operations(body: dict) -> list[dict] | None:
+    """OneLogin's SCIM 1.1 connector: ``{"members": [{"value": id, "operation": "delete"}]}``.
+
+    Without ``Operations``, a body holding only ``members`` (and ``schemas``) is
+    read as member adds and (``operation: delete``) removes.
+    """
+    keys = {k.lower() for k in body if isinstance(k, str)}
+    if "operations" in keys or not keys <= {"members", "schemas", "displayname"}:
+        return None
+    members = next(v for k, v in body.items() if isinstance(k, str) and k.lower() == "members")
+    if not isinstance(members, list):
+        return None
+    adds, removes = [], []
+    for item in members:
+        if isinstance(item, dict) and str(item.get("operation", "")).lower() == "delete":
+            removes.append({"value": item.get("value")})
+        else:
+            adds.append({k: v for k, v in item.items() if k != "operation"} if isinstance(item, dict) else item)
+    ops = []
+    if removes:
+        ops.append({"op": "remove", "path": "members", "value": removes})
+    if adds:
+        ops.append({"op": "add", "path": "members", "value": adds})
+    display = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "displayname"), None)
+    if display is not None:
+        ops.append({"op": "replace", "path": "displayName", "value": display})
+    return ops
+
+
+def expand_pathless(value: dict, rtype: ResourceType) -> list[tuple[str, object]]:
+    """A path-less add/replace value as (path, value) pairs.
+
+    Entra (``aadOptscim062020``) sends dotted keys (``name.givenName``) and full
+    URN keys (``urn:...:enterprise:2.0:User:employeeNumber``); the RFC form nests
+    extension attributes under their URN. Okta puts the read-only ``id`` in the
+    value of a group rename; read-only keys are ignored here.
+    """
+    pairs = []
+    for key, item in value.items():
+        if not isinstance(key, str) or key.lower() in READ_ONLY_KEYS:
+            continue
+        schema = rtype.schema_by_urn(key) if key.lower().startswith("urn:") else None
+        if schema is not None and isinstance(item, dict):
+            pairs.extend((f"{schema.id}:{sub_key}", sub_item) for sub_key, sub_item in item.items()
+                         if isinstance(sub_key, str))
+        elif schema is not None:
+            continue  # an URN key with a non-object value names no attribute
+        else:
+            pairs.append((key, item))
+    return pairs

@@ -1,0 +1,39 @@
+"""What every service operation needs: the workspace, the backend, the limits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from backends.base import Backend
+from scim_service.config import Config
+from scim_service.resources import Limits
+
+
+@dataclass(frozen=True)
+class Context:
+    backend: Backend
+    config: Config
+    workspace: str
+    token_id: str
+    base_url: str
+
+    @property
+    def limits(self) -> Limits:
+        return limits_of(self.config)
+
+
+_LIMITS: dict[int, Limits] = {}
+
+
+def limits_of(config: Config) -> Limits:
+    key = id(config)
+    found = _LIMITS.get(key)
+    if found is None:
+        found = _LIMITS[key] = Limits(config.max_string_length, config.max_multi_values,
+                                      config.max_members_per_request)
+    return found
+
+
+def now_iso() -> str:
+    """UTC, millisecond precision, ``Z``: sorts as text in every backend."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

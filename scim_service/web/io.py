@@ -1,0 +1,58 @@
+"""Reading SCIM JSON requests and writing SCIM JSON responses."""
+from __future__ import annotations
+
+import orjson
+from flask import Response, current_app, g, request
+
+from scim_service.errors import InvalidSyntax, InvalidValue, PayloadTooLarge, UnsupportedMediaType
+
+SCIM_JSON = "application/scim+json; charset=utf-8"
+_ACCEPTED = ("application/scim+json", "application/json")
+
+
+def scim_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    data = b"" if body is None else orjson.dumps(body)
+    response = Response(data, status=status, content_type=SCIM_JSON)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _depth_ok(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return True
+
+
+def read_body(max_bytes: int | None = None):
+    """The request's JSON body, within the size and nesting limits, or a SCIM error."""
+    config = current_app.config["SCIM"]
+    limit = max_bytes or config.max_body_bytes
+    mimetype = request.mimetype
+    if mimetype and mimetype not in _ACCEPTED:
+        raise UnsupportedMediaType(f"Content-Type {mimetype!r} is not accepted; send application/scim+json")
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(f"the body is {length} bytes; this endpoint accepts at most {limit}")
+    raw = request.stream.read(limit + 1)   # never reads more than the limit into memory
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes, the most this endpoint accepts")
+    if not raw.strip():
+        raise InvalidSyntax("the request needs a JSON body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidSyntax(f"the body is not valid JSON: {exc}") from None
+    if not _depth_ok(body, config.max_json_depth):
+        raise InvalidValue(f"the body nests deeper than {config.max_json_depth} levels")
+    if not isinstance(body, dict):
+        raise InvalidSyntax("the body must be a JSON object")
+    g.body_size = len(raw)
+    return body

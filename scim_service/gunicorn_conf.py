@@ -14,3 +14,4 @@ errorlog = "-"
 loglevel = os.environ.get("SCIM_LOG_LEVEL", "info").lower()
 raw_env = [f"SCIM_WORKERS={workers}"]
 os.environ["SCIM_WORKERS"] = str(workers)   # lets create_app refuse single-process backends under N workers
+control_socket_disable = True  # gunicorn >= 24: no shared control socket between parallel servers

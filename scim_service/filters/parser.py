@@ -20,11 +20,11 @@ Shapes produced (see ``ast.py``):
   An unquoted token (up to whitespace, ``)`` or ``]``) that is none of these is
   taken as a string (``userName sw O``, ``meta.created gt 2015-10-10T14:38:21Z``).
 
-Limits: at most ``MAX_FILTER_LENGTH`` characters, and at most
-``MAX_FILTER_DEPTH`` levels, counted on the AST (each ``and``/``or``/``not``
-node and each value path is one level above its operands; a chain of N terms
-joined by ``and``/``or`` is N levels deep) and on bracket nesting (redundant
-parentheses count too).
+Limits: at most ``MAX_FILTER_LENGTH`` characters; at most ``MAX_FILTER_DEPTH``
+levels counted on the AST (each ``and``/``or``/``not`` node and each value
+path is one level above its operands, so a chain of N terms joined by
+``and``/``or`` is N levels deep); and at most ``MAX_FILTER_NESTING`` levels of
+parentheses and brackets (redundant ones count too).
 
 Errors raise ``InvalidFilter`` / ``InvalidPath`` whose detail says what is wrong
 and at which 0-based character position.
@@ -53,6 +53,7 @@ from .ast import (
 
 __all__ = [
     "MAX_FILTER_DEPTH",
+    "MAX_FILTER_NESTING",
     "MAX_FILTER_LENGTH",
     "parse_filter",
     "parse_patch_path",
@@ -60,7 +61,8 @@ __all__ = [
 ]
 
 MAX_FILTER_LENGTH = 4096
-MAX_FILTER_DEPTH = 32
+MAX_FILTER_DEPTH = 256    # AST levels: a chain of N and/or terms is N levels
+MAX_FILTER_NESTING = 32   # parentheses, brackets and not( ) inside one another
 
 # Every pattern below is linear: single character classes, or the "unrolled
 # loop" for strings whose alternatives start with disjoint characters.
@@ -219,8 +221,9 @@ class _Parser:
     def group(self, open_pos: int, in_vp: bool):
         """``( f )`` with ``open_pos`` at the ``(``; returns (node, depth)."""
         self.nest += 1
-        if self.nest > MAX_FILTER_DEPTH:
-            self.too_deep(open_pos)
+        if self.nest > MAX_FILTER_NESTING:
+            self.err(f"{self.kind} nests parentheses or brackets more than {MAX_FILTER_NESTING} deep "
+                     f"at position {open_pos}", open_pos)
         self.pos = open_pos + 1
         node, d = self.expr(in_vp, "(", open_pos)
         pos = self.pos
@@ -233,8 +236,9 @@ class _Parser:
     def bracket(self, open_pos: int):
         """``[ valFilter ]`` with ``open_pos`` at the ``[``; returns (node, depth)."""
         self.nest += 1
-        if self.nest > MAX_FILTER_DEPTH:
-            self.too_deep(open_pos)
+        if self.nest > MAX_FILTER_NESTING:
+            self.err(f"{self.kind} nests parentheses or brackets more than {MAX_FILTER_NESTING} deep "
+                     f"at position {open_pos}", open_pos)
         self.pos = open_pos + 1
         node, d = self.expr(True, "[", open_pos)
         pos = self.pos

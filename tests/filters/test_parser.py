@@ -24,7 +24,7 @@ from scim_service.filters import (
     to_string,
 )
 from scim_service.filters import parser as parser_mod
-from scim_service.filters.parser import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH
+from scim_service.filters.parser import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_NESTING
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -32,10 +32,6 @@ CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 def P(attr, sub=None, urn=None):
     return AttrPath(attr, sub, urn)
-
-
-def C(path, op, value):
-    return Compare(P(path) if isinstance(path, str) else path, op, value)
 
 
 def _split(name):
@@ -220,10 +216,18 @@ def test_entra_value_path_extension(text, expected):
 # --- URN-qualified paths -------------------------------------------------------
 URNS = [
     ("enterprise-attr", f'{ENTERPRISE}:department eq "Sales"', Compare(P("department", urn=ENTERPRISE), "eq", "Sales")),
-    ("enterprise-sub", f'{ENTERPRISE}:manager.value eq "26118915"', Compare(P("manager", "value", ENTERPRISE), "eq", "26118915")),
+    (
+        "enterprise-sub",
+        f'{ENTERPRISE}:manager.value eq "26118915"',
+        Compare(P("manager", "value", ENTERPRISE), "eq", "26118915"),
+    ),
     ("core", f'{CORE_USER}:userName eq "b"', Compare(P("userName", urn=CORE_USER), "eq", "b")),
     ("core-sub", f"{CORE_USER}:name.familyName pr", Present(P("name", "familyName", CORE_USER))),
-    ("upper-case-urn", "URN:ietf:params:scim:schemas:core:2.0:User:userName pr", Present(P("userName", urn="URN:ietf:params:scim:schemas:core:2.0:User"))),
+    (
+        "upper-case-urn",
+        "URN:ietf:params:scim:schemas:core:2.0:User:userName pr",
+        Present(P("userName", urn="URN:ietf:params:scim:schemas:core:2.0:User")),
+    ),
 ]
 
 
@@ -410,16 +414,18 @@ def _depth(node) -> int:
     return 1
 
 
-def test_depth_limit_not():
-    ok = "not (" * (MAX_FILTER_DEPTH - 1) + "a pr" + ")" * (MAX_FILTER_DEPTH - 1)
-    assert _depth(parse_filter(ok)) == MAX_FILTER_DEPTH
-    bad = "not (" * MAX_FILTER_DEPTH + "a pr" + ")" * MAX_FILTER_DEPTH
-    with pytest.raises(InvalidFilter, match=rf"nested more than {MAX_FILTER_DEPTH} levels deep at position \d+"):
+def test_nesting_limit_not():
+    ok = "not (" * MAX_FILTER_NESTING + "a pr" + ")" * MAX_FILTER_NESTING
+    assert _depth(parse_filter(ok)) == MAX_FILTER_NESTING + 1
+    bad = "not (" * (MAX_FILTER_NESTING + 1) + "a pr" + ")" * (MAX_FILTER_NESTING + 1)
+    with pytest.raises(InvalidFilter, match=rf"more than {MAX_FILTER_NESTING} deep at position \d+"):
         parse_filter(bad)
 
 
 @pytest.mark.parametrize("keyword", ["and", "or"])
-def test_depth_limit_chains(keyword):
+def test_long_chains_are_accepted_up_to_the_depth_limit(keyword):
+    ids = " or ".join(f'id eq "{i}"' for i in range(100))  # a realistic "any of these ids" filter
+    assert _depth(parse_filter(ids)) == 100
     ok = f" {keyword} ".join(["a pr"] * MAX_FILTER_DEPTH)
     assert _depth(parse_filter(ok)) == MAX_FILTER_DEPTH
     bad = f" {keyword} ".join(["a pr"] * (MAX_FILTER_DEPTH + 1))
@@ -427,39 +433,35 @@ def test_depth_limit_chains(keyword):
         parse_filter(bad)
 
 
-def test_depth_limit_mixed_chain():
-    # a and b or a and b or ...: each 'or' adds a level above the and-pairs.
-    text = " or ".join(["a pr and b pr"] * MAX_FILTER_DEPTH)
-    with pytest.raises(InvalidFilter, match="nested more than"):
-        parse_filter(text)
-    text = " or ".join(["a pr and b pr"] * (MAX_FILTER_DEPTH - 1))
-    assert _depth(parse_filter(text)) == MAX_FILTER_DEPTH
+def test_depth_of_a_mixed_chain_counts_each_or_above_the_and_pairs():
+    text = " or ".join(["a pr and b pr"] * 10)
+    assert _depth(parse_filter(text)) == 11
 
 
-def test_depth_limit_parentheses():
-    ok = "(" * MAX_FILTER_DEPTH + "a pr" + ")" * MAX_FILTER_DEPTH
+def test_nesting_limit_parentheses():
+    ok = "(" * MAX_FILTER_NESTING + "a pr" + ")" * MAX_FILTER_NESTING
     assert parse_filter(ok) == A
-    bad = "(" * (MAX_FILTER_DEPTH + 1) + "a pr" + ")" * (MAX_FILTER_DEPTH + 1)
-    with pytest.raises(InvalidFilter, match=f"at position {MAX_FILTER_DEPTH}"):
+    bad = "(" * (MAX_FILTER_NESTING + 1) + "a pr" + ")" * (MAX_FILTER_NESTING + 1)
+    with pytest.raises(InvalidFilter, match=f"at position {MAX_FILTER_NESTING}"):
         parse_filter(bad)
 
 
 def test_deep_nesting_within_length_limit_does_not_crash():
     text = "(" * 2000 + "a pr" + ")" * 2000
-    with pytest.raises(InvalidFilter, match="nested more than"):
+    with pytest.raises(InvalidFilter, match="deep"):
         parse_filter(text)
     text = "not (" * 800
-    with pytest.raises(InvalidFilter, match="nested more than"):
+    with pytest.raises(InvalidFilter, match="deep"):
         parse_filter(text)
 
 
-def test_depth_limit_value_path():
-    inner = "not (" * (MAX_FILTER_DEPTH - 2) + "a pr" + ")" * (MAX_FILTER_DEPTH - 2)
-    assert _depth(parse_filter(f"x[{inner}]")) == MAX_FILTER_DEPTH
-    with pytest.raises(InvalidFilter, match="nested more than"):
+def test_nesting_limit_value_path():
+    inner = "not (" * (MAX_FILTER_NESTING - 1) + "a pr" + ")" * (MAX_FILTER_NESTING - 1)
+    assert parse_filter(f"x[{inner}]").filter is not None
+    with pytest.raises(InvalidFilter, match="deep"):
         parse_filter(f"x[not ({inner})]")
     assert parse_patch_path(f"x[{inner}]").value_filter is not None
-    with pytest.raises(InvalidPath, match="nested more than"):
+    with pytest.raises(InvalidPath, match="deep"):
         parse_patch_path(f"x[not ({inner})]")
 
 

@@ -74,3 +74,12 @@ def make_group(client, display_name=None, **extra) -> dict:
     r = client.post("/Groups", json=body)
     assert r.status_code == 201, r.get_data(as_text=True)
     return r.get_json()
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def rfc_fixture(name: str) -> dict:
+    """An RFC example payload, e.g. rfc_fixture("rfc7643-8.2-user-full")."""
+    folder = "rfc7643" if name.startswith("rfc7643") else "rfc7644"
+    return orjson.loads((FIXTURES / folder / f"{name}.json").read_bytes())

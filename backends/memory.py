@@ -228,7 +228,7 @@ class MemoryBackend(Backend):
             table = ws.tables.get(rtype.name) if ws else None
             if table is None:
                 return Page(0, [])
-            hydrate = self._hydrator(ws)
+            hydrate = self._hydrator(ws, rtype)
             candidates = self._candidates(table, query.filter, rtype)
             if candidates is None:
                 rows = table.records.values()
@@ -245,8 +245,10 @@ class MemoryBackend(Backend):
                 key = lambda r: (table.seq[r["id"]],)  # noqa: E731
             return _page(rows, query, key)
 
-    def _hydrator(self, ws: _Workspace):
+    def _hydrator(self, ws: _Workspace, rtype: ResourceType):
         def hydrate(record: dict, attr: str):
+            if attr == "schemas":
+                return [s for s in rtype.schema_ids if s == rtype.schema.id or s in record]
             if attr == "members":
                 return [{"value": m.value, "type": m.type} for m in ws.members.get(record["id"], {}).values()]
             if attr == "groups":

@@ -33,7 +33,7 @@ def scim11_member_operations(body: dict) -> list[dict] | None:
     read as member adds and (``operation: delete``) removes.
     """
     keys = {k.lower() for k in body if isinstance(k, str)}
-    if "operations" in keys or not keys <= {"members", "schemas", "displayname"}:
+    if "members" not in keys or not keys <= {"members", "schemas", "displayname"}:
         return None
     members = next(v for k, v in body.items() if isinstance(k, str) and k.lower() == "members")
     if not isinstance(members, list):

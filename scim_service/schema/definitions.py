@@ -50,6 +50,8 @@ def _reference(name, description, ref_types, *, mutability=READ_ONLY, value_muta
 
 # RFC 7643 §3.1 common attributes, part of every resource type.
 COMMON_ATTRIBUTES = (
+    A("schemas", REFERENCE, multi_valued=True, required=True, mutability=READ_ONLY, returned=ALWAYS,
+      reference_types=["uri"], description="The schema URIs the resource conforms to (computed from its data)."),
     A("id", case_exact=True, mutability=READ_ONLY, returned=ALWAYS, uniqueness="server",
       description="A unique identifier for a SCIM resource as defined by the service provider."),
     A("externalId", case_exact=True,

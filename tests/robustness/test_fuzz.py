@@ -1,0 +1,170 @@
+"""Property-based fuzzing through the Flask test client, on every backend.
+
+Properties: every answer is 2xx/3xx or a SCIM 4xx error (never 5xx), and a
+failed write leaves the resource exactly as it was (meta.version included).
+``SCIM_FUZZ_EXAMPLES`` sets the corpus size per property (default 60).
+"""
+from __future__ import annotations
+
+import os
+import urllib.parse
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scim_service.schema import GROUP_TYPE, USER_TYPE
+from tests.robustness import strategies as gen
+from tests.robustness.checks import (
+    HAS_BULK, LIST_URN, assert_scim_outcome, describe, rich_user_body, send, snapshot, version_of,
+)
+from tests.support import make_group, make_user
+
+FUZZ = settings(max_examples=int(os.environ.get("SCIM_FUZZ_EXAMPLES", "60")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+RTYPES = st.sampled_from([USER_TYPE, GROUP_TYPE])
+
+
+@pytest.fixture
+def seeded(client):
+    """A rich user, a plain user and a group holding both, shared by every example of a test."""
+    rich = make_user(client, **{k: v for k, v in rich_user_body().items() if k != "schemas"})
+    plain = make_user(client)
+    group = make_group(client, members=[{"value": rich["id"]}, {"value": plain["id"]}])
+    return {"rich": rich, "plain": plain, "group": group}
+
+
+def _fresh(client, rtype) -> tuple[str, dict]:
+    """A new resource of ``rtype`` for one example: its path and the placeholder ids."""
+    user = make_user(client, **{k: v for k, v in rich_user_body().items() if k != "schemas"})
+    ids = {gen.USER_ID: user["id"]}
+    if rtype is USER_TYPE:
+        return f"/Users/{user['id']}", ids
+    group = make_group(client, members=[{"value": user["id"]}])
+    ids[gen.GROUP_ID] = group["id"]
+    return f"/Groups/{group['id']}", ids
+
+
+def _check_list(body: dict, max_results: int, what: str) -> None:
+    assert LIST_URN in body["schemas"], what
+    assert body["itemsPerPage"] == len(body["Resources"]) <= max_results, what
+    assert body["totalResults"] >= body["itemsPerPage"], what
+
+
+@FUZZ
+@given(rtype=RTYPES, text=st.one_of(gen.any_filter(USER_TYPE), gen.any_filter(GROUP_TYPE)), how=st.integers(0, 2))
+def test_any_filter_answers_a_list_or_a_scim_error(client, app, seeded, rtype, text, how):
+    max_results = app.config["SCIM"].max_results
+    if how == 0:
+        path = f"{rtype.endpoint}?{urllib.parse.urlencode({'filter': text})}"
+        response = client.get(path)
+        body = None
+    else:
+        path = f"{rtype.endpoint}/.search" if how == 1 else "/.search"
+        body = {"schemas": [gen.SEARCH_URN], "filter": text}
+        response = send(client, "POST", path, body)
+    what = describe("GET" if how == 0 else "POST", path, body, response)
+    result = assert_scim_outcome(response, what)
+    if response.status_code == 200:
+        _check_list(result, max_results, what)
+    else:
+        assert response.status_code == 400, what
+
+
+@FUZZ
+@given(rtype=RTYPES, data=st.data())
+def test_search_requests_answer_a_list_or_a_scim_error(client, app, seeded, rtype, data):
+    request = data.draw(gen.search_requests(rtype))
+    max_results = app.config["SCIM"].max_results
+    how = data.draw(st.integers(0, 2))
+    if how == 0:
+        path = f"{rtype.endpoint}?{urllib.parse.urlencode(gen.query_params(request))}"
+        response, body = client.get(path), None
+    else:
+        path = f"{rtype.endpoint}/.search" if how == 1 else "/.search"
+        response, body = send(client, "POST", path, request), request
+    what = describe("GET" if how == 0 else "POST", path, body, response)
+    result = assert_scim_outcome(response, what)
+    if response.status_code == 200:
+        _check_list(result, max_results, what)
+
+
+@FUZZ
+@given(rtype=RTYPES, data=st.data())
+def test_patch_never_fails_the_server_and_a_failed_patch_changes_nothing(client, rtype, data):
+    path, ids = _fresh(client, rtype)
+    body = gen.fill(data.draw(gen.patch_bodies(rtype)), ids)
+    before = snapshot(client, path)
+    response = send(client, "PATCH", path, body)
+    what = describe("PATCH", path, body, response)
+    result = assert_scim_outcome(response, what)
+    after = snapshot(client, path)
+    if response.status_code >= 400:
+        assert after == before, f"a failed PATCH changed the resource: {what}"
+        return
+    assert version_of(after) in (version_of(before), version_of(before) + 1), what
+    if result is not None:
+        assert result == after, f"the PATCH answer differs from a GET after it: {what}"
+
+
+@FUZZ
+@given(rtype=RTYPES, data=st.data())
+def test_put_never_fails_the_server_and_a_failed_put_changes_nothing(client, rtype, data):
+    path, ids = _fresh(client, rtype)
+    body = gen.fill(data.draw(gen.resource_bodies(rtype)), ids)
+    before = snapshot(client, path)
+    response = send(client, "PUT", path, body)
+    what = describe("PUT", path, body, response)
+    result = assert_scim_outcome(response, what)
+    after = snapshot(client, path)
+    if response.status_code >= 400:
+        assert after == before, f"a failed PUT changed the resource: {what}"
+        return
+    assert version_of(after) == version_of(before) + 1, what
+    assert result == after, f"the PUT answer differs from a GET after it: {what}"
+
+
+@FUZZ
+@given(rtype=RTYPES, data=st.data())
+def test_post_never_fails_the_server_and_a_failed_post_creates_nothing(client, seeded, rtype, data):
+    body = gen.fill(data.draw(gen.resource_bodies(rtype)), {gen.USER_ID: seeded["plain"]["id"]})
+    total = client.get(f"{rtype.endpoint}?count=0").get_json()["totalResults"]
+    response = send(client, "POST", rtype.endpoint, body)
+    what = describe("POST", rtype.endpoint, body, response)
+    result = assert_scim_outcome(response, what)
+    after = client.get(f"{rtype.endpoint}?count=0").get_json()["totalResults"]
+    if response.status_code >= 400:
+        assert after == total, f"a failed POST created a resource: {what}"
+        return
+    assert response.status_code == 201 and after == total + 1, what
+    assert result == snapshot(client, f"{rtype.endpoint}/{result['id']}"), what
+
+
+@FUZZ
+@given(rtype=RTYPES, rid=st.text(min_size=1, max_size=40), method=st.sampled_from(["GET", "PATCH", "PUT", "DELETE"]))
+def test_unknown_ids_answer_404(client, rtype, rid, method):
+    path = f"{rtype.endpoint}/{urllib.parse.quote(rid, safe='')}"
+    body = None
+    if method == "PUT":
+        body = {"userName": "x"} if rtype is USER_TYPE else {"displayName": "x"}
+    elif method == "PATCH":
+        body = {"schemas": [gen.PATCH_URN], "Operations": [{"op": "remove", "path": "title"}]}
+    response = send(client, method, path, body)
+    what = describe(method, path, body, response)
+    assert_scim_outcome(response, what)
+    assert response.status_code in (404, 405), what
+
+
+@pytest.mark.skipif(not HAS_BULK, reason="scim_service/blueprints/bulk.py does not exist yet")
+@FUZZ
+@given(data=st.data())
+def test_bulk_requests_answer_a_bulk_response_or_a_scim_error(client, seeded, data):
+    ids = {gen.USER_ID: seeded["plain"]["id"], gen.GROUP_ID: seeded["group"]["id"]}
+    body = gen.fill(data.draw(gen.bulk_requests()), ids)
+    response = send(client, "POST", "/Bulk", body)
+    what = describe("POST", "/Bulk", body, response)
+    result = assert_scim_outcome(response, what)
+    if response.status_code == 200:
+        assert "urn:ietf:params:scim:api:messages:2.0:BulkResponse" in result["schemas"], what
+        for op in result.get("Operations", []):
+            assert int(op["status"]) < 500, f"a Bulk operation failed with a server error: {what}"

@@ -123,6 +123,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def machine_busy_seconds() -> float:
+    """CPU time every process spent, summed over all CPUs (from /proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 def client_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -219,6 +227,7 @@ class Phase:
     check: Callable[[int, bytes], str | None] | None = None
     # Sees every successful response (e.g. to keep the ids a seeding phase created).
     on_success: Callable[[int, bytes], None] | None = None
+    first: int = 0    # the index of the first request, to continue a phase in a later part
 
 
 @dataclass
@@ -230,6 +239,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    other_cpu: float = 0.0    # CPU time of every other process on the machine (noise)
     ops_per_request: int = 1
     reconnects: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -264,12 +274,26 @@ class Result:
     def client_cpu_ms(self) -> float:
         return self.client_cpu * 1000 / self.requests if self.requests else float("nan")
 
+    @property
+    def other_cpu_pct(self) -> float:
+        """Other processes' share of the machine during the phase, in percent of all CPUs."""
+        return 100 * self.other_cpu / (self.elapsed * (os.cpu_count() or 1)) if self.elapsed else float("nan")
+
+    def merge(self, other: "Result") -> "Result":
+        """This result and a later part of the same measurement, as one."""
+        return Result(self.name, self.requests + other.requests, self.errors + other.errors,
+                      self.elapsed + other.elapsed, self.latencies + other.latencies,
+                      self.server_cpu + other.server_cpu, self.client_cpu + other.client_cpu,
+                      self.other_cpu + other.other_cpu, self.ops_per_request,
+                      self.reconnects + other.reconnects, (self.error_samples + other.error_samples)[:5])
+
     def as_dict(self) -> dict:
         return {"name": self.name, "requests": self.requests, "errors": self.errors,
                 "seconds": round(self.elapsed, 3), "req_per_s": round(self.rps, 1),
                 "ops_per_s": round(self.ops_per_s, 1), "p50_ms": round(self.p50_ms, 3),
                 "p99_ms": round(self.p99_ms, 3), "server_cpu_ms_per_req": round(self.server_cpu_ms, 4),
-                "client_cpu_ms_per_req": round(self.client_cpu_ms, 4), "reconnects": self.reconnects,
+                "client_cpu_ms_per_req": round(self.client_cpu_ms, 4),
+                "other_cpu_pct": round(self.other_cpu_pct, 1), "reconnects": self.reconnects,
                 "error_samples": self.error_samples}
 
 
@@ -298,6 +322,7 @@ def run_phase(server: Server, token: str | None, phase: Phase) -> Result:
             i = next(counter)
             if i >= phase.budget or time.perf_counter() >= deadline[0]:
                 break
+            i += phase.first
             method, path, body = phase.request(i)
             t0 = time.perf_counter()
             try:
@@ -327,7 +352,7 @@ def run_phase(server: Server, token: str | None, phase: Phase) -> Result:
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(phase.connections)]
     for t in threads:
         t.start()
-    cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()
+    cpu0, client0, busy0 = server.cpu_seconds(), client_cpu_seconds(), machine_busy_seconds()
     t0 = time.perf_counter()
     deadline[0] = t0 + phase.seconds
     start_gate.wait()
@@ -336,4 +361,5 @@ def run_phase(server: Server, token: str | None, phase: Phase) -> Result:
     result.elapsed = time.perf_counter() - t0
     result.server_cpu = server.cpu_seconds() - cpu0
     result.client_cpu = client_cpu_seconds() - client0
+    result.other_cpu = max(0.0, machine_busy_seconds() - busy0 - result.server_cpu - result.client_cpu)
     return result

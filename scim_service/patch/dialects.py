@@ -7,6 +7,8 @@ else in the engine knows about a particular IdP.
 from __future__ import annotations
 
 from scim_service.errors import InvalidSyntax
+from scim_service.filters.ast import And, Compare, Filter
+from scim_service.resources import is_empty
 from scim_service.schema import ResourceType
 
 OPS = ("add", "replace", "remove")
@@ -29,8 +31,8 @@ def lower_keys(operation: dict) -> dict:
 def scim11_member_operations(body: dict) -> list[dict] | None:
     """OneLogin's SCIM 1.1 connector: ``{"members": [{"value": id, "operation": "delete"}]}``.
 
-    Without ``Operations``, a body holding only ``members`` (and ``schemas``) is
-    read as member adds and (``operation: delete``) removes.
+    Without ``Operations``, a body holding ``members`` (and at most ``schemas``
+    and ``displayName``) is read as member adds and (``operation: delete``) removes.
     """
     keys = {k.lower() for k in body if isinstance(k, str)}
     if "members" not in keys or not keys <= {"members", "schemas", "displayname"}:
@@ -76,3 +78,34 @@ def expand_pathless(value: dict, rtype: ResourceType) -> list[tuple[str, object]
         else:
             pairs.append((key, item))
     return pairs
+
+
+def element_for_unmatched_filter(flt: Filter) -> dict | None:
+    """The element an add or replace through a value filter creates when nothing matches.
+
+    Entra sends ``Add``/``Replace`` on ``emails[type eq "work"].value`` and
+    ``addresses[type eq "work"].locality`` before the element exists and expects
+    it to be created (idp-behaviors.md, "Value-filter paths"), where RFC 7644
+    §3.5.2.3 answers ``noTarget``. The filter's ``eq`` conditions (joined by
+    ``and``) seed the new element; any other filter gives None (``noTarget``).
+    """
+    if isinstance(flt, Compare) and flt.op == "eq" and flt.value is not None:
+        return {flt.path.attr: flt.value}
+    if isinstance(flt, And):
+        left, right = element_for_unmatched_filter(flt.left), element_for_unmatched_filter(flt.right)
+        if left is not None and right is not None:
+            return {**left, **right}
+    return None
+
+
+def values_listed_for_removal(value) -> list | None:
+    """A ``remove`` that carries a ``value`` removes only the listed values.
+
+    Entra without ``aadOptscim062020`` and OneLogin remove one member with
+    ``{"op": "Remove", "path": "members", "value": [{"value": id}]}``; read
+    literally (RFC 7644 §3.5.2.2, remove ignores ``value``) that empties the
+    group. None means no values were listed: remove the whole attribute.
+    """
+    if is_empty(value):
+        return None
+    return value if isinstance(value, list) else [value]

@@ -14,6 +14,7 @@ from scim_service.service.context import Context
 from scim_service.service.crud import to_resource
 
 LIST_URN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+MAX_START_INDEX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,15 @@ def page_size(ctx: Context, params: SearchParams) -> int:
     return min(max(params.count, 0), ctx.config.max_results)
 
 
+def start_index(params: SearchParams) -> int:
+    """1-based; values below 1 mean 1 (RFC 7644 §3.4.2.4); capped so no backend overflows."""
+    return min(max(params.start_index or 1, 1), MAX_START_INDEX)
+
+
 def search(ctx: Context, rtype: ResourceType, params: SearchParams) -> dict:
     projection = parse_projection(rtype, params.attributes, params.excluded_attributes)
     query = Query(filter=bound_filter(rtype, params.filter), sort=_sort(rtype, params),
-                  start_index=max(params.start_index or 1, 1), count=page_size(ctx, params))
+                  start_index=start_index(params), count=page_size(ctx, params))
     fingerprint = None
     if params.cursor is not None:
         if params.start_index is not None:
@@ -88,7 +94,7 @@ def search_all(ctx: Context, rtypes: list[ResourceType], params: SearchParams) -
     """``POST /.search`` at the root (RFC 7644 §3.4.3): every resource type, Users then Groups."""
     if params.cursor is not None:
         raise InvalidValue("cursor paging is offered per resource type; use /Users/.search or /Groups/.search")
-    start = max(params.start_index or 1, 1)
+    start = start_index(params)
     count = page_size(ctx, params)
     parts, errors = [], []
     for rtype in rtypes:

@@ -8,6 +8,7 @@ The placeholders ``USER_ID``/``GROUP_ID`` stand for ids the test fills in.
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from hypothesis import strategies as st
@@ -37,10 +38,12 @@ _texts = st.one_of(
 )
 
 
+@functools.lru_cache(maxsize=None)
 def case_variants(word: str):
     """``word`` in any letter case (names, operators and keywords are case-insensitive)."""
-    return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(word, flips)))
+    def mixed(mask: int) -> str:
+        return "".join(c.upper() if mask >> i & 1 else c.lower() for i, c in enumerate(word))
+    return st.one_of(st.just(word), st.integers(0, 2 ** len(word) - 1).map(mixed))
 
 
 # --- attribute paths -----------------------------------------------------------------------
@@ -66,6 +69,7 @@ _unknown_names = st.one_of(
 )
 
 
+@functools.lru_cache(maxsize=None)
 def attr_paths(rtype: ResourceType):
     return st.one_of(st.sampled_from(known_paths(rtype)).flatmap(case_variants), _unknown_names)
 
@@ -113,15 +117,17 @@ def _bracketed(rtype: ResourceType, tail):
                 st.builds(lambda a: f"({a})", f)),
             max_leaves=3)
         return st.builds(lambda name, body, t: f"{name}[{body}]{t}", case_variants(attr.name), inner, tail(subs))
-    return st.sampled_from(multi_valued_complex(rtype)).flatmap(build)
+    return st.one_of([build(a) for a in multi_valued_complex(rtype)])
 
 
+@functools.lru_cache(maxsize=None)
 def _value_path(rtype: ResourceType):
     """A valuePath filter, sometimes in Entra's ``emails[type eq "work"].value eq "x"`` form."""
     return _bracketed(rtype, lambda subs: st.one_of(
         st.just(""), st.builds(lambda s, op, v: f".{s} {op} {v}", subs, _operators, literals)))
 
 
+@functools.lru_cache(maxsize=None)
 def filters(rtype: ResourceType):
     """Filters generated from the RFC 7644 grammar (mostly valid, sometimes not)."""
     base = st.one_of(_attr_expression(attr_paths(rtype)), _value_path(rtype))
@@ -159,6 +165,7 @@ def mutated(draw, strategy):
     return text
 
 
+@functools.lru_cache(maxsize=None)
 def any_filter(rtype: ResourceType):
     return st.one_of(filters(rtype), mutated(filters(rtype)), st.text(max_size=40))
 
@@ -189,6 +196,7 @@ def _scalar_for(attr):
     return st.text(min_size=1, max_size=20)
 
 
+@functools.lru_cache(maxsize=None)
 def valid_value(attr):
     """A value that fits ``attr`` as the schema describes it."""
     if attr.type != COMPLEX:
@@ -265,6 +273,7 @@ def mutated_resource(draw, rtype: ResourceType):
     return body
 
 
+@functools.lru_cache(maxsize=None)
 def resource_bodies(rtype: ResourceType):
     return st.one_of(valid_resource(rtype), mutated_resource(rtype), json_values)
 
@@ -274,6 +283,7 @@ _op_names = st.one_of(st.sampled_from(["add", "replace", "remove"]).flatmap(case
                       st.sampled_from(["delete", "move", "copy", "", "ADD ", None, 1, ["add"]]))
 
 
+@functools.lru_cache(maxsize=None)
 def patch_paths(rtype: ResourceType):
     member_paths = st.sampled_from([
         "members", f'members[value eq "{USER_ID}"]', 'members[value eq "nope"]', "members.value",
@@ -284,6 +294,7 @@ def patch_paths(rtype: ResourceType):
     return st.one_of(paths, member_paths) if rtype is GROUP_TYPE else paths
 
 
+@functools.lru_cache(maxsize=None)
 def patch_values(rtype: ResourceType):
     attrs = [a for _, a in rtype.all_attributes() if a.name not in ("members", "groups")]
     member_values = st.sampled_from([[{"value": USER_ID}], [{"value": GROUP_ID}], [{"value": "missing"}],

@@ -13,8 +13,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from scim_service.errors import InvalidSyntax, InvalidValue, PayloadTooLarge
 from scim_service.service.bulk import BULK_REQUEST_URN, METHODS, BulkOperation, BulkRequest
 
-#: Fields whose errors are about a value rather than the message's shape.
+#: Fields whose errors (other than being absent) are about a value rather than the message's shape.
 _VALUE_FIELDS = {"failOnErrors", "method"}
+_MISSING = fields.Field.default_error_messages["required"]
+_SHOWN = 10   # problems named in one error detail
 
 
 class StrictInteger(fields.Integer):
@@ -121,7 +123,9 @@ def load_bulk_request(body, max_operations: int) -> BulkRequest:
         return _SCHEMA.load(body)
     except ValidationError as err:
         problems = _flatten(err.messages)
-        detail = "invalid BulkRequest: " + "; ".join(f"{path}: {message}" for path, message in problems)
-        if all(_field_name(path) in _VALUE_FIELDS for path, _ in problems):
+        shown = "; ".join(f"{path}: {message}" for path, message in problems[:_SHOWN])
+        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        detail = f"invalid BulkRequest: {shown}{more}"
+        if all(_field_name(path) in _VALUE_FIELDS and message != _MISSING for path, message in problems):
             raise InvalidValue(detail) from None
         raise InvalidSyntax(detail) from None

@@ -126,6 +126,17 @@ class PatchEngine:
         if raw_path is None or not raw_path.strip():
             self._pathless(new, members, name, op.get("value"), index)
             return
+        extension = self.rtype.schema_by_urn(raw_path.strip())
+        if extension is not None and extension is not self.rtype.schema:
+            # The extension's URN as the path names the whole extension object.
+            if name == "remove":
+                new.pop(extension.id, None)
+            elif isinstance(op.get("value"), dict):
+                self._pathless(new, members, name, {extension.id: op["value"]}, index)
+            else:
+                raise InvalidValue(f"Operations[{index}]: a path naming the extension {extension.id} "
+                                   "needs an object of its attributes as the value")
+            return
         try:
             path = bind_patch_path(parse_patch_path(raw_path), self.rtype)
         except (InvalidPath, InvalidFilter) as exc:

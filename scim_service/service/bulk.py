@@ -53,6 +53,9 @@ REFERENCE_PREFIX = "bulkId:"
 _QUOTED_REFERENCE = re.compile(r'"bulkId:([^"]*)"')
 _ENDPOINTS = {"Users": USER_TYPE, "Groups": GROUP_TYPE}
 _SUCCESS_STATUS = {"POST": "201", "PUT": "200", "PATCH": "200", "DELETE": "204"}
+#: Bulk answers carry no resource, so relations (members, groups) are never fetched. Keyed by name:
+#: hashing a ResourceType is slow.
+_WITHOUT_RELATIONS = {t.name: parse_projection(t, None, "members,groups") for t in _ENDPOINTS.values()}
 
 
 @dataclass(frozen=True)
@@ -212,45 +215,62 @@ def execution_order(plans: list[Plan]) -> tuple[list[int], dict[int, list[int]]]
 
 
 def find_cycles(edges: dict[int, dict[int, str]]) -> dict[int, list[int]]:
-    """For each operation on a cycle, one cycle through it (Tarjan's strongly connected components)."""
+    """For each operation on a cycle, one cycle through it, as a list of indices ending where it starts."""
+    cycles: dict[int, list[int]] = {}
+    for component in strongly_connected(edges):
+        if len(component) == 1 and component[0] not in edges[component[0]]:
+            continue
+        members = set(component)
+        for v in sorted(component):
+            if v not in cycles:
+                path = _cycle_through(v, edges, members)
+                for k, node in enumerate(path[:-1]):   # each node of a cycle lies on its rotation
+                    cycles.setdefault(node, path[k:-1] + path[:k] + [node])
+    return cycles
+
+
+def strongly_connected(edges: dict[int, dict[int, str]]) -> list[list[int]]:
+    """Tarjan's algorithm, iterative: a chain of thousands of operations must not hit the recursion limit."""
     index_of: dict[int, int] = {}
     low: dict[int, int] = {}
     stack: list[int] = []
     on_stack: set[int] = set()
     components: list[list[int]] = []
 
-    def connect(v: int) -> None:   # recursion depth is bounded by maxOperations
+    def visit(v: int) -> None:
         index_of[v] = low[v] = len(index_of)
         stack.append(v)
         on_stack.add(v)
-        for w in edges.get(v, {}):
-            if w not in edges:
-                continue
-            if w not in index_of:
-                connect(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index_of[w])
-        if low[v] == index_of[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
-            components.append(component)
+        work.append((v, iter(sorted(w for w in edges[v] if w in edges))))
 
-    for v in sorted(edges):
-        if v not in index_of:
-            connect(v)
-    cycles = {}
-    for component in components:
-        if len(component) > 1 or component[0] in edges[component[0]]:
-            members = set(component)
-            for v in component:
-                cycles[v] = _cycle_through(v, edges, members)
-    return cycles
+    for root in sorted(edges):
+        if root in index_of:
+            continue
+        work: list = []
+        visit(root)
+        while work:
+            v, following = work[-1]
+            for w in following:
+                if w not in index_of:
+                    visit(w)
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index_of[w])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[v])
+                if low[v] == index_of[v]:
+                    component = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        component.append(w)
+                        if w == v:
+                            break
+                    components.append(component)
+    return components
 
 
 def _cycle_through(start: int, edges: dict[int, dict[int, str]], members: set[int]) -> list[int]:
@@ -305,6 +325,9 @@ class _Run:
                            "bulkId of the next). Create the resources first and link them with a later PATCH.")
         for dep, bulk_id in sorted(p.depends_on.items()):
             dep_name = self.plans[dep].operation.name
+            if dep in self.cycles:
+                raise Conflict(f"{op.name} was not attempted: it references bulkId:{bulk_id}, and "
+                               f"{dep_name} that creates it is part of a circular bulkId reference")
             if dep in self.failed:
                 raise Conflict(f"{op.name} was not attempted: it references bulkId:{bulk_id}, and "
                                f"{dep_name} that creates it failed with status {self.failed[dep]}")
@@ -316,8 +339,7 @@ class _Run:
         ctx, op, rtype = self.ctx, p.operation, p.target.rtype
         rid = substitute(p.target.rid, self.created) if p.target.rid else None
         data = substitute(op.data, self.created) if op.data is not None else None
-        # Bulk answers carry no resource, so relations (members, groups) are never fetched.
-        projection = parse_projection(rtype, None, "members,groups")
+        projection = _WITHOUT_RELATIONS[rtype.name]
         resource = None
         if op.method == "POST":
             resource = crud.create(ctx, rtype, data, projection)

@@ -10,7 +10,7 @@ import os
 import urllib.parse
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scim_service.schema import GROUP_TYPE, USER_TYPE
@@ -23,6 +23,21 @@ from tests.support import make_group, make_user
 FUZZ = settings(max_examples=int(os.environ.get("SCIM_FUZZ_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 RTYPES = st.sampled_from([USER_TYPE, GROUP_TYPE])
+pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
+INT64_MAX = 2 ** 63 - 1
+
+
+# Inputs that hit a server bug already pinned by a strict xfail test; the properties skip
+# them so that they keep hunting for new bugs. Delete an entry when its bug is fixed.
+def _huge_start_index(request: dict) -> bool:
+    """test_limits.py::test_start_index_beyond_64_bits_is_a_scim_error"""
+    for key, value in request.items():
+        if key.lower() == "startindex":
+            try:
+                return abs(int(float(value))) > INT64_MAX
+            except (TypeError, ValueError, OverflowError):
+                return False
+    return False
 
 
 @pytest.fixture
@@ -75,6 +90,7 @@ def test_any_filter_answers_a_list_or_a_scim_error(client, app, seeded, rtype, t
 @given(rtype=RTYPES, data=st.data())
 def test_search_requests_answer_a_list_or_a_scim_error(client, app, seeded, rtype, data):
     request = data.draw(gen.search_requests(rtype))
+    assume(not _huge_start_index(request))
     max_results = app.config["SCIM"].max_results
     how = data.draw(st.integers(0, 2))
     if how == 0:

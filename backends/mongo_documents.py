@@ -17,7 +17,8 @@ Enterprise ``manager.$ref``) is stored as "~" plus the key with those
 characters written ``~XX`` (hex). Every key comes from the schema registry:
 no value sent by a client ever becomes a field name.
 
-The search view holds every attribute the schema knows, with each string whose
+The search view holds every attribute the schema knows (and ``schemas``,
+computed from the extensions present), with each string whose
 attribute has ``caseExact: false`` case-folded (``str.casefold``, as
 ``scim_service.filters.evaluate`` compares them) and each dateTime rewritten as
 UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, so text order is instant order. Filters,
@@ -166,8 +167,16 @@ def _scopes(record: dict, rtype: ResourceType):
                     yield record_key(schema.id), attr, value
 
 
+def schemas_of(record: dict, rtype: ResourceType) -> list[str]:
+    """``schemas`` is computed from the data: the core schema and each extension present."""
+    return [s for s in rtype.schema_ids if s == rtype.schema.id or s in record]
+
+
 def search_view(record: dict, rtype: ResourceType) -> dict:
     view: dict = {}
+    schemas = rtype.core_attribute("schemas")
+    if schemas is not None:
+        view[safe_key(schemas.attribute.name)] = _view(schemas.attribute, schemas_of(record, rtype))
     for scope, attr, value in _scopes(record, rtype):
         target = view if scope is None else view.setdefault(scope, {})
         target[safe_key(attr.name)] = _view(attr, value)

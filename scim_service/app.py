@@ -11,7 +11,7 @@ from flask import Flask
 from backends.base import Backend
 from backends.registry import load_backend
 from scim_service.auth import issue_token, provision_tokens
-from scim_service.blueprints import discovery, groups, health, search, users
+from scim_service.blueprints import activity, discovery, groups, health, search, users
 from scim_service.config import Config, load_config
 from scim_service.errors import ConfigError
 from scim_service.web import access_log, errors
@@ -41,6 +41,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, *, backend: Bac
         app.register_blueprint(module.bp, url_prefix=PREFIX)
     _register_bulk(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(activity.bp)
     errors.register(app)
     access_log.register(app)
     return app

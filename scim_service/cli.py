@@ -70,15 +70,44 @@ def _token(args) -> int:
 
 
 def _activity(args) -> int:
+    if args.url:
+        return _activity_over_http(args)
     from backends.registry import load_backend
 
     config = load_config()
     backend = load_backend(config)
     if backend.single_process:
-        print(f"The {backend.name} backend keeps activity inside the server process; "
-              "use SCIM_BACKEND=mongodb to read it from another process.", file=sys.stderr)
+        print(f"The {backend.name} backend keeps activity inside the server process: ask the server with\n"
+              "  scim-service activity --url http://127.0.0.1:8000 --token <workspace token>", file=sys.stderr)
         return 2
     for entry in backend.activity(args.workspace, args.limit):
+        print(json.dumps(entry, default=str))
+    return 0
+
+
+def _activity_over_http(args) -> int:
+    import urllib.error
+    import urllib.request
+
+    token = args.token or os.environ.get("SCIM_TOKEN")
+    if not token:
+        print("--url needs --token (or SCIM_TOKEN): the workspace's bearer token", file=sys.stderr)
+        return 2
+    request = urllib.request.Request(f"{args.url.rstrip('/')}/admin/activity?limit={args.limit}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        print(f"the server answered {exc.code}: {exc.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot reach {args.url}: {exc}", file=sys.stderr)
+        return 1
+    if args.workspace and body.get("workspace") != args.workspace:
+        print(f"that token belongs to workspace {body.get('workspace')!r}, not {args.workspace!r}", file=sys.stderr)
+        return 2
+    for entry in body["activity"]:
         print(json.dumps(entry, default=str))
     return 0
 
@@ -98,10 +127,14 @@ def main(argv=None) -> int:
     generate.add_argument("--workspace", required=True)
     generate.set_defaults(run=_token)
     act = sub.add_parser("activity", help="print a workspace's latest provisioning activity")
-    act.add_argument("--workspace", required=True)
+    act.add_argument("--workspace", help="the workspace (required without --url)")
     act.add_argument("--limit", type=int, default=50)
+    act.add_argument("--url", help="read from a running server, e.g. http://127.0.0.1:8000 (memory backend)")
+    act.add_argument("--token", help="with --url: the workspace's bearer token (or SCIM_TOKEN)")
     act.set_defaults(run=_activity)
     args = parser.parse_args(argv)
+    if args.command == "activity" and not (args.workspace or args.url):
+        parser.error("activity needs --workspace (or --url and --token)")
     try:
         return args.run(args)
     except ConfigError as exc:

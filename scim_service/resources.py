@@ -4,9 +4,10 @@ Tolerates what Entra, Okta and OneLogin really send (idp-behaviors.md §6):
 attribute names in any case, ``null`` for unassigned, ``"True"``/``"False"``
 for booleans, read-only attributes (``id``, ``meta``, ``groups``) in input,
 extension attributes at top level or under an URN missing from ``schemas``,
-a manager given as a plain id, a single object where a list is expected
-(OneLogin's legacy template). Unknown attributes are ignored. Values that
-cannot be made to fit their attribute raise ``InvalidValue`` naming the path.
+a manager given as a plain id, a single object where a list is expected and
+the SCIM 1.1 enterprise URN (OneLogin's legacy template). Unknown attributes
+are ignored. Values that cannot be made to fit their attribute raise
+``InvalidValue`` naming the path.
 """
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from functools import lru_cache
 
 from scim_service.errors import InvalidValue, Mutability
 from scim_service.filters.bind import parse_datetime
-from scim_service.schema import Attribute, ResourceType
+from scim_service.schema import ENTERPRISE_URN, Attribute, ResourceType
 from scim_service.schema.attributes import (
     BINARY, BOOLEAN, COMPLEX, DATETIME, DECIMAL, IMMUTABLE, INTEGER, READ_ONLY, REFERENCE, STRING,
 )
 
 #: Relation attributes are kept by the backend's membership store, not in the record.
 RELATIONS = {"members", "groups"}
+#: OneLogin's SCIM 1.1 enterprise template nests department and manager under the 1.1 URN.
+LEGACY_URNS = {"urn:scim:schemas:extension:enterprise:1.0": ENTERPRISE_URN}
 
 
 class Limits:
@@ -150,6 +153,7 @@ def normalize(body, rtype: ResourceType, limits: Limits = DEFAULT_LIMITS) -> tup
     for key, value in body.items():
         if not isinstance(key, str) or key.lower() == "schemas":
             continue
+        key = LEGACY_URNS.get(key.lower(), key)
         schema = rtype.schema_by_urn(key) if key.lower().startswith("urn:") else None
         if schema is not None and schema is not rtype.schema:
             if is_empty(value):

@@ -56,7 +56,7 @@ class Attribute:
         return body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Schema:
     id: str
     name: str

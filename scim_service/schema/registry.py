@@ -26,7 +26,7 @@ class Resolved:
         return self.sub_attribute or self.attribute
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity hash: it keys hot-path caches
 class ResourceType:
     name: str
     endpoint: str

@@ -31,6 +31,18 @@ def _depth_ok(value, limit: int) -> bool:
     return True
 
 
+def _read_at_most(size: int) -> bytes:
+    """Read the body until its end or ``size`` bytes, whichever comes first (chunked bodies too)."""
+    stream, chunks, total = request.stream, [], 0
+    while total < size:
+        chunk = stream.read(min(65536, size - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_body(max_bytes: int | None = None):
     """The request's JSON body, within the size and nesting limits, or a SCIM error."""
     config = current_app.config["SCIM"]
@@ -41,7 +53,7 @@ def read_body(max_bytes: int | None = None):
     length = request.content_length
     if length is not None and length > limit:
         raise PayloadTooLarge(f"the body is {length} bytes; this endpoint accepts at most {limit}")
-    raw = request.stream.read(limit + 1)   # never reads more than the limit into memory
+    raw = _read_at_most(limit + 1)
     if len(raw) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes, the most this endpoint accepts")
     if not raw.strip():

@@ -241,9 +241,11 @@ def test_E_10_disable_and_re_enable_in_every_observed_form(idp):
     assert active_after({"op": "Replace", "path": "active", "value": "True"}) is True
     assert active_after({"op": "Add", "path": "active", "value": "False"}) is False
 
+    assert active_after({"op": "Replace", "path": "active", "value": "True"}) is True
     # tutorial form: Operations before schemas
-    assert patch_user(idp, uid, body={"Operations": [{"op": "Replace", "path": "active", "value": True}],
-                                      "schemas": [PATCH_URN]})["active"] is True
+    assert patch_user(idp, uid, body={"Operations": [{"op": "Replace", "path": "active", "value": False}],
+                                      "schemas": [PATCH_URN]})["active"] is False
+    assert active_after({"op": "Replace", "path": "active", "value": "True"}) is True
 
     # periodic no-op PATCH on an active user: 200, nothing changes, not even the version
     before = get_user(idp, uid)

@@ -286,6 +286,32 @@ def test_replace_with_the_current_value_changes_nothing(bjensen):
     assert result.changed is False
 
 
+def test_names_in_paths_are_case_insensitive(bjensen):
+    # Microsoft's default mapping table writes emails[type eq "other"].Value and addresses[...].Formatted
+    new = patched(bjensen, {"op": "Add", "path": "Emails[Type eq \"other\"].Value", "value": "b@other.org"},
+                  {"op": "Add", "path": "addresses[type eq \"other\"].Formatted", "value": "Office 7"},
+                  {"op": "Replace", "path": "NAME.GIVENNAME", "value": "Babs"})
+    assert new["emails"][-1] == {"type": "other", "value": "b@other.org"}
+    assert new["addresses"][-1] == {"type": "other", "formatted": "Office 7"}
+    assert new["name"]["givenName"] == "Babs"
+
+
+def test_a_path_naming_the_extension_sets_its_attributes(bjensen):
+    bjensen[ENTERPRISE_URN] = {"department": "Tours", "costCenter": "4130"}
+    new = patched(bjensen, {"op": "add", "path": ENTERPRISE_URN, "value": {"department": "Sales", "division": "West"}})
+    assert new[ENTERPRISE_URN] == {"department": "Sales", "costCenter": "4130", "division": "West"}
+
+
+def test_a_path_naming_the_extension_removes_it_whole(bjensen):
+    bjensen[ENTERPRISE_URN] = {"department": "Tours"}
+    assert ENTERPRISE_URN not in patched(bjensen, {"op": "remove", "path": ENTERPRISE_URN})
+
+
+def test_a_path_naming_the_extension_needs_an_object(bjensen):
+    with pytest.raises(InvalidValue, match="needs an object of its attributes"):
+        apply(bjensen, {"op": "replace", "path": ENTERPRISE_URN, "value": "Sales"})
+
+
 # --- member operations compose in request order -------------------------------------------------------
 def test_member_operations_compose_in_order(group):
     change = apply(group, {"op": "add", "path": "members", "value": [{"value": BABS}, {"value": JAMES}]},

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from scim_service.messages import search_params
-from scim_service.projection import parse_projection
+from scim_service.projection import DEFAULT, parse_projection
 from scim_service.representation import etag, location
 from scim_service.schema import ResourceType
 from scim_service.service import crud, search
@@ -13,6 +13,8 @@ from scim_service.web.io import read_body, scim_response
 
 
 def _projection(rtype: ResourceType):
+    if not request.environ.get("QUERY_STRING"):
+        return DEFAULT
     args = request.args
     return parse_projection(rtype, args.get("attributes"), args.get("excludedAttributes"))
 
@@ -52,7 +54,8 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     def get(rid):
         ctx = scim_context()
         record = crud.load(ctx, rtype, rid)
-        if request.if_none_match and request.if_none_match.contains_weak(str(record["meta"]["version"])):
+        if request.environ.get("HTTP_IF_NONE_MATCH") and \
+                request.if_none_match.contains_weak(str(record["meta"]["version"])):
             return scim_response(None, 304, {"ETag": etag(record["meta"]["version"])})
         return _one(crud.to_resource(ctx, rtype, record, _projection(rtype)))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
+import os
 import time
-import uuid
 
 import orjson
 from flask import Flask, g, request
@@ -20,8 +20,8 @@ def register(app: Flask) -> None:
     @app.before_request
     def start_timer():
         g.started = time.perf_counter()
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+        g.request_id = incoming if incoming and _SAFE_ID.match(incoming) else os.urandom(12).hex()
 
     @app.after_request
     def log_request(response):

@@ -142,7 +142,8 @@ def test_E_6_replace_via_value_filter_and_dotted_path(idp):
     uid = idp.post("/Users", json=tutorial_user(f"Test_User_{guid()}", guid())).get_json()["id"]
 
     user = patch_user(idp, uid,
-                      {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "updatedEmail@microsoft.com"},
+                      {"op": "Replace", "path": "emails[type eq \"work\"].value",
+                       "value": "updatedEmail@microsoft.com"},
                       {"op": "Replace", "path": "name.familyName", "value": "updatedFamilyName"})
     work = [e for e in user["emails"] if e.get("type") == "work"]
     assert [e["value"] for e in work] == ["updatedEmail@microsoft.com"]

@@ -1,7 +1,7 @@
 """Okta traffic, replayed request by request (idp-scenarios.md §B, O-1..O-13)."""
 from __future__ import annotations
 
-from tests.idp.replay import GROUP_URN, PATCH_URN, USER_URN, assert_list, guid, member_ids
+from tests.idp.replay import GROUP_URN, USER_URN, assert_list, guid, member_ids
 from tests.support import assert_scim_error, make_group, make_user, patch_op
 
 OKTA_HEADERS = {"User-Agent": "Okta SCIM Client 1.0.0", "Accept": "application/scim+json",

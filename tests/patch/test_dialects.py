@@ -81,8 +81,9 @@ def test_scim11_other_bodies_are_not_this_dialect(body):
 
 
 def test_scim11_body_patches_membership_through_the_engine():
-    result = apply(GROUP, rtype=GROUP_TYPE, body={"schemas": ["urn:scim:schemas:core:1.0"],
-                                                   "members": [{"value": "u1"}, {"value": "u2", "operation": "delete"}]})
+    body = {"schemas": ["urn:scim:schemas:core:1.0"],
+            "members": [{"value": "u1"}, {"value": "u2", "operation": "delete"}]}
+    result = apply(GROUP, rtype=GROUP_TYPE, body=body)
     assert result.members.add == [Member("u1", None)] and result.members.remove == {"u2"}
 
 

@@ -41,6 +41,11 @@ def _huge_start_index(request: dict) -> bool:
     return False
 
 
+def _slash_in_id(rid: str) -> bool:
+    """test_an_id_holding_a_slash_answers_a_scim_404"""
+    return "/" in rid
+
+
 @pytest.fixture
 def seeded(client):
     """A rich user, a plain user and a group holding both, shared by every example of a test."""
@@ -166,6 +171,7 @@ def test_post_never_fails_the_server_and_a_failed_post_creates_nothing(client, s
 @given(kind=KINDS, rid=st.text(min_size=1, max_size=40), method=st.sampled_from(["GET", "PATCH", "PUT", "DELETE"]))
 def test_unknown_ids_answer_404(client, kind, rid, method):
     rtype = RESOURCE_TYPES[kind]
+    assume(not _slash_in_id(rid))
     path = f"{rtype.endpoint}/{urllib.parse.quote(rid, safe='')}"
     body = None
     if method == "PUT":

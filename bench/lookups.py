@@ -47,7 +47,7 @@ def measure(backend_name: str, size: int, samples: int) -> dict[str, float]:
     app = create_app(env)
     ctx = Context(app.extensions["scim_backend"], app.config["SCIM"], "bench", "bench", "http://bench/scim/v2")
     started = time.perf_counter()
-    users = [crud.create(ctx, USER_TYPE, _user(i)) for i in range(size)]
+    users = [crud.create(ctx, USER_TYPE, _user(i)).resource for i in range(size)]
     print(f"  seeded {size:,} users in {time.perf_counter() - started:.1f}s", flush=True)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {TOKEN}"}

@@ -23,11 +23,8 @@ def _asks_for_attributes() -> bool:
     return "attributes" in request.args or "excludedAttributes" in request.args
 
 
-def _one(resource: dict, status: int = 200, headers: dict | None = None):
-    version = resource.get("meta", {}).get("version")
-    out = {"ETag": version} if version else {}
-    out.update(headers or {})
-    return scim_response(resource, status, out)
+def _one(resource: dict, version: str, status: int = 200, headers: dict | None = None):
+    return scim_response(resource, status, {"ETag": version, **(headers or {})})
 
 
 def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bool) -> Blueprint:
@@ -47,8 +44,8 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     @bp.post(endpoint)
     def create():
         ctx = scim_context()
-        resource = crud.create(ctx, rtype, read_body(), _projection(rtype))
-        return _one(resource, 201, {"Location": location(ctx.base_url, rtype, resource["id"])})
+        saved = crud.create(ctx, rtype, read_body(), _projection(rtype))
+        return _one(saved.resource, saved.etag, 201, {"Location": location(ctx.base_url, rtype, saved.resource["id"])})
 
     @bp.get(f"{endpoint}/<rid>")
     def get(rid):
@@ -57,24 +54,24 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
         if request.environ.get("HTTP_IF_NONE_MATCH") and \
                 request.if_none_match.contains_weak(str(record["meta"]["version"])):
             return scim_response(None, 304, {"ETag": etag(record["meta"]["version"])})
-        return _one(crud.to_resource(ctx, rtype, record, _projection(rtype)))
+        return _one(crud.to_resource(ctx, rtype, record, _projection(rtype)), etag(record["meta"]["version"]))
 
     @bp.put(f"{endpoint}/<rid>")
     def replace(rid):
         ctx = scim_context()
-        resource = crud.replace(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
-                                projection=_projection(rtype))
-        return _one(resource)
+        saved = crud.replace(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
+                             projection=_projection(rtype))
+        return _one(saved.resource, saved.etag)
 
     @bp.patch(f"{endpoint}/<rid>")
     def patch(rid):
         ctx = scim_context()
         wants_body = patch_returns_body or _asks_for_attributes()
-        resource = crud.patch(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
-                              projection=_projection(rtype) if wants_body else None)
-        if resource is None:
-            return scim_response(None, 204)
-        return _one(resource)
+        saved = crud.patch(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
+                           projection=_projection(rtype) if wants_body else None)
+        if saved.resource is None:
+            return scim_response(None, 204, {"ETag": saved.etag})
+        return _one(saved.resource, saved.etag)
 
     @bp.delete(f"{endpoint}/<rid>")
     def delete(rid):

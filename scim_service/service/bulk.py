@@ -342,13 +342,13 @@ class _Run:
         projection = _WITHOUT_RELATIONS[rtype.name]
         resource = None
         if op.method == "POST":
-            resource = crud.create(ctx, rtype, data, projection)
+            resource = crud.create(ctx, rtype, data, projection).resource
             if op.bulk_id is not None:
                 self.created[op.bulk_id] = resource["id"]
         elif op.method == "PUT":
-            resource = crud.replace(ctx, rtype, rid, data, if_match=op.version, projection=projection)
+            resource = crud.replace(ctx, rtype, rid, data, if_match=op.version, projection=projection).resource
         elif op.method == "PATCH":
-            resource = crud.patch(ctx, rtype, rid, data, if_match=op.version, projection=projection)
+            resource = crud.patch(ctx, rtype, rid, data, if_match=op.version, projection=projection).resource
         else:
             crud.delete(ctx, rtype, rid, if_match=op.version)
         entry = self._entry(op)

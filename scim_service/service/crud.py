@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from typing import NamedTuple
 from backends.base import Member, MembershipChange
 from scim_service.errors import (
     InvalidValue, NotFound, PreconditionFailed, ScimError, VersionConflict,
 )
 from scim_service.patch import PatchEngine
 from scim_service.projection import DEFAULT, Projection, project
-from scim_service.representation import group_ref_json, member_json, parse_etag, render
+from scim_service.representation import etag, group_ref_json, member_json, parse_etag, render
 from scim_service.resources import check_immutable, check_required, normalize
 from scim_service.schema import GROUP_TYPE, ResourceType
 from scim_service.service import activity
@@ -28,6 +29,13 @@ def seal_password(record: dict) -> None:
     salt = os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, PASSWORD_ITERATIONS)
     record["_password"] = f"pbkdf2_sha256${PASSWORD_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+class Saved(NamedTuple):
+    """A written resource as the client will see it, and its version (for the ETag header)."""
+
+    resource: dict | None
+    etag: str
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -96,7 +104,7 @@ def _members_from_body(raw: list[dict] | None) -> list[Member]:
 
 
 # --- writing ------------------------------------------------------------------------------
-def create(ctx: Context, rtype: ResourceType, body, projection: Projection = DEFAULT) -> dict:
+def create(ctx: Context, rtype: ResourceType, body, projection: Projection = DEFAULT) -> Saved:
     record, raw_members = normalize(body, rtype, ctx.limits)
     try:
         check_required(record, rtype)
@@ -113,7 +121,7 @@ def create(ctx: Context, rtype: ResourceType, body, projection: Projection = DEF
                         f"failure: {exc.status} {exc.scim_type or ''}".strip())
         raise
     activity.record(ctx, "create", rtype.name, record["id"], activity.display_name(rtype.name, record))
-    return to_resource(ctx, rtype, record, projection, members)
+    return Saved(to_resource(ctx, rtype, record, projection, members), etag(record["meta"]["version"]))
 
 
 def _write(ctx: Context, rtype: ResourceType, rid: str, if_match: str | None,
@@ -162,7 +170,7 @@ def _next_meta(old: dict) -> dict:
 
 
 def replace(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | None = None,
-            projection: Projection = DEFAULT) -> dict:
+            projection: Projection = DEFAULT) -> Saved:
     record, raw_members = normalize(body, rtype, ctx.limits)
     check_required(record, rtype)
     members = resolve_members(ctx, rid, _members_from_body(raw_members)) if rtype is GROUP_TYPE else None
@@ -184,12 +192,12 @@ def replace(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str 
     except ScimError as exc:
         _failed(ctx, "replace", rtype, rid, exc)
         raise
-    return to_resource(ctx, rtype, stored, projection, members)
+    return Saved(to_resource(ctx, rtype, stored, projection, members), etag(stored["meta"]["version"]))
 
 
 def patch(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | None = None,
-          projection: Projection | None = DEFAULT) -> dict | None:
-    """Apply a PatchOp; returns the resource, or None when ``projection`` is None (204 answers)."""
+          projection: Projection | None = DEFAULT) -> Saved:
+    """Apply a PatchOp; the resource is None when ``projection`` is None (204 answers)."""
     engine = PatchEngine(rtype, ctx.limits)
 
     def build(old):
@@ -214,9 +222,10 @@ def patch(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | 
     except ScimError as exc:
         _failed(ctx, "patch", rtype, rid, exc)
         raise
+    version = etag(stored["meta"]["version"])
     if projection is None:
-        return None
-    return to_resource(ctx, rtype, stored, projection, members)
+        return Saved(None, version)
+    return Saved(to_resource(ctx, rtype, stored, projection, members), version)
 
 
 def delete(ctx: Context, rtype: ResourceType, rid: str, *, if_match: str | None = None) -> None:

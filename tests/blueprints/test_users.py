@@ -244,3 +244,12 @@ def test_attributes_projection_on_create_and_get(client):
     assert "title" not in body and "meta" not in body and body["userName"] == "proj"
     r = client.post("/Users?attributes=userName", json={"userName": "proj2", "title": "T"})
     assert r.get_json() == {"schemas": [USER], "id": r.get_json()["id"], "userName": "proj2"}
+
+
+def test_etag_header_is_sent_even_when_meta_is_projected_away(client):
+    user = make_user(client, "etag-proj")
+    r = client.get(f"/Users/{user['id']}?attributes=userName")
+    assert "meta" not in r.get_json() and r.headers["ETag"] == user["meta"]["version"]
+    r = client.patch(f"/Users/{user['id']}?attributes=userName",
+                     json=patch_op({"op": "replace", "path": "title", "value": "T"}))
+    assert r.headers["ETag"] == 'W/"2"'

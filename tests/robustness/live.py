@@ -42,13 +42,16 @@ class Server:
 
     def request(self, method: str, path: str, body=None, *, token: str | None = TOKEN_A,
                 headers: dict | None = None, timeout: float = 30.0) -> tuple[int, dict, object]:
-        """One request on its own connection; ``path`` is relative to /scim/v2 unless it starts at /healthz."""
+        """(status, lower-cased headers, JSON body or raw text or None)."""
+        # One request per connection; ``path`` is relative to /scim/v2 except the health checks.
         target = path if path.startswith(("/healthz", "/readyz")) else "/scim/v2" + path
         sent = {"Accept": "application/scim+json", "Connection": "close"}
         if token:
             sent["Authorization"] = f"Bearer {token}"
         payload = None
-        if body is not None:
+        if isinstance(body, bytes):
+            payload = body   # sent as is: the caller sets the Content-Type
+        elif body is not None:
             payload = json.dumps(body).encode()
             sent["Content-Type"] = "application/scim+json"
         sent.update(headers or {})
@@ -57,13 +60,22 @@ class Server:
             conn.request(method, target, body=payload, headers=sent)
             response = conn.getresponse()
             raw = response.read()
-            return response.status, {k.lower(): v for k, v in response.getheaders()}, \
-                (json.loads(raw) if raw else None)
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, _decode(raw)
         finally:
             conn.close()
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _decode(raw: bytes):
+    """The JSON body, else the raw text (so a test can show what came back), else None."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
 
 
 def free_port() -> int:

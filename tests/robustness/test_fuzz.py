@@ -25,22 +25,10 @@ FUZZ = settings(max_examples=int(os.environ.get("SCIM_FUZZ_EXAMPLES", "60")), de
 # Drawn by name: a failing example then prints "User", not the whole schema.
 KINDS = st.sampled_from(["User", "Group"])
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
-INT64_MAX = 2 ** 63 - 1
 
 
 # Inputs that hit a server bug already pinned by a strict xfail test; the properties skip
 # them so that they keep hunting for new bugs. Delete an entry when its bug is fixed.
-def _huge_start_index(request: dict) -> bool:
-    """test_limits.py::test_start_index_beyond_64_bits_is_a_scim_error"""
-    for key, value in request.items():
-        if key.lower() == "startindex":
-            try:
-                return abs(int(float(value))) > INT64_MAX
-            except (TypeError, ValueError, OverflowError):
-                return False
-    return False
-
-
 def _slash_in_id(rid: str) -> bool:
     """test_an_id_holding_a_slash_answers_a_scim_404"""
     return "/" in rid
@@ -98,7 +86,6 @@ def test_any_filter_answers_a_list_or_a_scim_error(client, app, seeded, kind, te
 def test_search_requests_answer_a_list_or_a_scim_error(client, app, seeded, kind, data):
     rtype = RESOURCE_TYPES[kind]
     request = data.draw(gen.search_requests(rtype))
-    assume(not _huge_start_index(request))
     max_results = app.config["SCIM"].max_results
     how = data.draw(st.integers(0, 2))
     if how == 0:
@@ -197,3 +184,15 @@ def test_bulk_requests_answer_a_bulk_response_or_a_scim_error(client, seeded, da
         assert "urn:ietf:params:scim:api:messages:2.0:BulkResponse" in result["schemas"], what
         for op in result.get("Operations", []):
             assert int(op["status"]) < 500, f"a Bulk operation failed with a server error: {what}"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: an id holding '/' (%2F) is decoded into '//', which Flask's "
+                   "merge_slashes answers with a 308 text/html redirect to another id instead of a SCIM 404")
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_id_holding_a_slash_answers_a_scim_404(client, method):
+    user = make_user(client)
+    path = f"/Users/%2F{user['id']}"
+    body = {"userName": "renamed"} if method == "PUT" else None
+    response = send(client, method, path, body)
+    assert_scim_outcome(response, describe(method, path, body, response))
+    assert response.status_code == 404, describe(method, path, body, response)

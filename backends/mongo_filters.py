@@ -44,17 +44,17 @@ MEMBERSHIP_FIELDS = {"members": ("group", "member"), "groups": ("member", "group
 RelationLookup = Callable[[str, dict], list]
 
 _ORDERING = {"gt": "$gt", "ge": "$gte", "lt": "$lt", "le": "$lte"}
-# pr: a value is there. Canonical records store no null/""; both are excluded anyway.
+# Absolute end of string in both PCRE (MongoDB) and Python's re (mongomock); "$" would allow a final "\n".
+_END = r"(?![\s\S])"
+
+
 def _has_value() -> dict:
+    """``pr``: a value is there. Canonical records store no null or ""; both are excluded anyway."""
     return {"$exists": True, "$nin": [None, ""]}
 
 
 def _has_object() -> dict:
     return {"$exists": True, "$nin": [None, {}]}
-
-
-# Absolute end of string in both PCRE (MongoDB) and Python's re (mongomock); "$" would allow a final "\n".
-_END = r"(?![\s\S])"
 
 
 def nothing(field: str) -> dict:
@@ -95,13 +95,25 @@ def locate(rtype: ResourceType, path: AttrPath, root: str = "search") -> Locatio
 
 
 def combine(parts: list[dict]) -> dict:
-    """``$and`` of queries, as one flat document when their keys do not overlap."""
-    merged: dict = {}
+    """``$and`` of queries: one flat document, with an ``$and`` list only for fields named twice.
+
+    Nested ``$and`` are spliced in, so a chain of N ``and`` terms stays two levels
+    deep (MongoDB refuses documents nested more than 100 levels).
+    """
+    flat: list[dict] = []
     for part in parts:
+        flat.extend(part.get("$and", ()))
+        rest = {key: value for key, value in part.items() if key != "$and"}
+        if rest:
+            flat.append(rest)
+    merged: dict = {}
+    overlapping: list[dict] = []
+    for part in flat:
         if any(key in merged for key in part):
-            return {"$and": parts}
-        merged.update(part)
-    return merged
+            overlapping.append(part)
+        else:
+            merged.update(part)
+    return {**merged, "$and": overlapping} if overlapping else merged
 
 
 def regex(op: str, literal: str) -> str:

@@ -29,8 +29,8 @@ Limits (the README repeats them):
 - A membership change is several writes, not one transaction (transactions
   need a replica set, and mongomock has none). The group's version is bumped
   first; the member writes follow and are idempotent, so a retry completes an
-  interrupted change. A member added while it is being deleted elsewhere can
-  leave an orphan membership document, which ``groups_of`` ignores.
+  interrupted change. An add re-reads, after its insert, whether the group and
+  the new members still exist and removes what a concurrent delete missed.
 - Filters on ``members``/``groups`` support only the ``value`` sub-attribute and
   resolve to at most ``RELATION_FILTER_LIMIT`` ids (``TooMany`` beyond).
 - The default order is ObjectId order: creation order within a worker, to the
@@ -39,9 +39,11 @@ Limits (the README repeats them):
 - A ``sortBy`` runs as an aggregation that sorts the filtered documents
   (unassigned values last); it does not use an index.
 - mongomock proves the semantics, not the performance: it has no query planner
-  (every query scans), does not enforce partial filters when an index is
-  created, and runs in one process, so index use and cross-process races are
-  argued from the index definitions (``bench/mongo_lookups.py``), not measured.
+  (every query scans, and every insert scans once per unique index, so loading
+  N documents costs O(N^2)), ignores partial filters when an index is created,
+  has no collations and no transactions, and runs in one process. Index use and
+  cross-process races are therefore argued from the index definitions and the
+  single-document atomic writes (``bench/mongo_lookups.py``), not measured.
 """
 from __future__ import annotations
 
@@ -214,6 +216,16 @@ class MongoBackend(Backend):
         except BulkWriteError as exc:   # already members: the unique index made those inserts no-ops
             if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", ())):
                 raise
+        # A DELETE that removed a member (or the group) after the service checked it, and cleaned
+        # memberships before our insert, missed these documents. Whatever is gone now, we remove:
+        # a delete landing after this read cleans up after us itself.
+        wanted = [group_id, *dict.fromkeys(m.value for m in members)]
+        present = self._types_of(workspace, wanted)
+        if group_id not in present:
+            self.memberships.delete_many({"workspace": workspace, "group": group_id})
+        elif len(present) < len(set(wanted)):
+            gone = [rid for rid in wanted if rid not in present]
+            self.memberships.delete_many({"workspace": workspace, "group": group_id, "member": {"$in": gone}})
 
     def _apply_members(self, workspace: str, group_id: str, change: MembershipChange) -> None:
         group = {"workspace": workspace, "group": group_id}
@@ -227,10 +239,12 @@ class MongoBackend(Backend):
             self._add_members(workspace, group_id, change.add)
 
     def change_members(self, workspace, group_id, change, meta):
-        doc = self.resources.find_one_and_update(
-            self._where(workspace, GROUP_TYPE, group_id),
-            {"$inc": {"record.meta.version": 1}, "$set": meta_update(GROUP_TYPE, meta)},
-            projection=_RECORD_ONLY, return_document=ReturnDocument.AFTER)
+        update = {"$inc": {"record.meta.version": 1}}
+        fields = meta_update(GROUP_TYPE, meta)
+        if fields:
+            update["$set"] = fields
+        doc = self.resources.find_one_and_update(self._where(workspace, GROUP_TYPE, group_id), update,
+                                                 projection=_RECORD_ONLY, return_document=ReturnDocument.AFTER)
         if doc is None:
             raise NotFound(f"Group {group_id} not found")
         self._apply_members(workspace, group_id, change)
@@ -251,6 +265,9 @@ class MongoBackend(Backend):
         return [{"value": g["id"], "display": g["record"].get("displayName")} for g in groups]
 
     def existing_ids(self, workspace, ids):
+        return self._types_of(workspace, ids)
+
+    def _types_of(self, workspace: str, ids) -> dict[str, str]:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}

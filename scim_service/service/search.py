@@ -39,8 +39,10 @@ def _sort(rtype: ResourceType, params: SearchParams) -> SortKey | None:
         path, attr = sort_path(params.sort_by, rtype, parse_patch_path)
     except (InvalidPath, InvalidFilter) as exc:
         raise InvalidValue(f"sortBy {params.sort_by!r}: {exc.detail}") from None
-    if attr.type == "complex" and attr.sub("value") is None:
-        raise InvalidValue(f"sortBy {params.sort_by!r} names a complex attribute; name one of its sub-attributes")
+    if attr.type == "complex":
+        if attr.sub("value") is None:
+            raise InvalidValue(f"sortBy {params.sort_by!r} names a complex attribute; name one of its sub-attributes")
+        return SortKey(path.attr, "value", path.urn, order == "descending")   # manager, emails: by value
     return SortKey(path.attr, path.sub_attr, path.urn, order == "descending")
 
 

@@ -8,7 +8,7 @@ import mongomock
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from backends.base import Member, MembershipChange, Query
+from backends.base import Member, MembershipChange, Query, SortKey
 from backends.mongodb import MongoBackend, create_backend
 from scim_service.config import Config
 from scim_service.errors import ConfigError, InvalidCursor, NotFound, TooMany, Uniqueness, VersionConflict
@@ -60,8 +60,13 @@ def backend(client):
 
 # --- configuration -----------------------------------------------------------------------
 def test_a_mongomock_uri_warns_and_pins_one_process(caplog):
-    with caplog.at_level(logging.WARNING, logger="scim_service.backends.mongodb"):
-        backend = create_backend(Config(backend="mongodb", mongodb_uri="mongomock://localhost/acme"))
+    logger = logging.getLogger("scim_service.backends.mongodb")
+    logger.addHandler(caplog.handler)   # the app's "scim_service" logger does not propagate to the root
+    try:
+        with caplog.at_level(logging.WARNING, logger=logger.name):
+            backend = create_backend(Config(backend="mongodb", mongodb_uri="mongomock://localhost/acme"))
+    finally:
+        logger.removeHandler(caplog.handler)
     assert "mongomock: in-process, for tests and demos only" in caplog.text
     assert backend.single_process is True and backend.ping() is True
     assert backend.resources.database.name == "acme"
@@ -212,7 +217,8 @@ def test_membership_changes_apply_replace_then_remove_then_add_and_bump_the_vers
     assert [m.value for m in backend.members("w", group["id"])] == [users[1]["id"], users[3]["id"]]
     assert stored["meta"] == {**META, "version": 2, "lastModified": "2026-02-02T00:00:00.000Z"}
     assert backend.get("w", GROUP_TYPE, group["id"]) == stored
-    found = backend.search("w", GROUP_TYPE, Query(filter=_bound('meta.lastModified gt "2026-02-01T00:00:00Z"', GROUP_TYPE)))
+    modified = _bound('meta.lastModified gt "2026-02-01T00:00:00Z"', GROUP_TYPE)
+    found = backend.search("w", GROUP_TYPE, Query(filter=modified))
     assert [g["id"] for g in found.records] == [group["id"]]
 
 
@@ -226,6 +232,32 @@ def test_member_adds_are_idempotent_and_keep_insertion_order(backend):
         backend.change_members("w", group["id"], MembershipChange(add=[Member(u["id"])]), {})
     assert [m.value for m in backend.members("w", group["id"])] == [users[2]["id"], users[0]["id"], users[1]["id"]]
     assert backend.get("w", GROUP_TYPE, group["id"])["meta"]["version"] == 6
+
+
+def test_a_member_deleted_after_the_services_check_is_not_left_in_the_group(backend):
+    user, group = _user("alice"), _group("Team")
+    backend.create("w", USER_TYPE, user)
+    backend.create("w", GROUP_TYPE, group)
+    assert backend.existing_ids("w", [user["id"]]) == {user["id"]: "User"}   # the service's check
+    backend.delete("w", USER_TYPE, user["id"])                               # a concurrent DELETE wins
+    backend.change_members("w", group["id"], MembershipChange(add=[Member(user["id"])]), {})
+    assert backend.members("w", group["id"]) == []
+
+
+def test_a_group_deleted_while_members_are_added_keeps_no_membership(backend):
+    user, group = _user("alice"), _group("Team")
+    backend.create("w", USER_TYPE, user)
+    backend.create("w", GROUP_TYPE, group)
+    memberships = backend.memberships
+
+    class DeleteGroupFirst(Counting):
+        def insert_many(self, docs, **kwargs):   # the DELETE lands between the version bump and the insert
+            backend.delete("w", GROUP_TYPE, group["id"])
+            return memberships.insert_many(docs, **kwargs)
+
+    backend.memberships = DeleteGroupFirst(memberships)
+    backend.change_members("w", group["id"], MembershipChange(add=[Member(user["id"])]), {})
+    assert memberships.count_documents({}) == 0
 
 
 def test_change_members_on_a_missing_group_is_not_found_and_writes_nothing(backend):
@@ -314,7 +346,6 @@ def test_position_keys_survive_json_and_a_foreign_key_is_an_invalid_cursor(backe
 
 
 def _sort(attr, descending=False):
-    from backends.base import SortKey
     return SortKey(attr, descending=descending)
 
 

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -21,7 +22,7 @@ from backends.base import Member, Query, SortKey
 from backends.memory import MemoryBackend
 from backends.mongodb import create_backend
 from scim_service.config import Config
-from scim_service.filters import And, AttrPath, Compare, Not, Or, Present, ValuePath
+from scim_service.filters import And, AttrPath, Compare, Not, Or, Present, ValuePath, parse_filter
 from scim_service.filters.bind import bind_filter
 from scim_service.filters.evaluate import matches
 from scim_service.resources import normalize
@@ -110,7 +111,8 @@ GROUPS = {  # group index -> member user indexes
 def _group_records() -> list[tuple[dict, list[Member]]]:
     out = []
     for g, members in GROUPS.items():
-        record = {"id": f"9000000{g}-0000-4000-8000-000000000000", "displayName": ["Admins", "ADMINS-2", "Ops", "R&D"][g],
+        record = {"id": f"9000000{g}-0000-4000-8000-000000000000",
+                  "displayName": ["Admins", "ADMINS-2", "Ops", "R&D"][g],
                   "meta": {"created": _iso(BASE_TIME), "lastModified": _iso(BASE_TIME), "version": 1}}
         out.append((record, [Member(USER_IDS[i]) for i in members]))
     return out
@@ -130,7 +132,8 @@ def _load(backend):
 
 @pytest.fixture(scope="module")
 def mongo():
-    backend = create_backend(Config(backend="mongodb", mongodb_uri=f"mongomock://localhost/fuzz_{uuid.uuid4().hex[:8]}"))
+    uri = f"mongomock://localhost/fuzz_{uuid.uuid4().hex[:8]}"
+    backend = create_backend(Config(backend="mongodb", mongodb_uri=uri))
     yield _load(backend)
     backend.close()
 
@@ -292,7 +295,6 @@ def test_group_search_with_member_filters_equals_the_filter_semantics(mongo, nod
     'title eq "boss\\n"',
 ])
 def test_hand_picked_filters_match_someone_and_agree(mongo, filter_text):
-    from scim_service.filters import parse_filter
     bound = bind_filter(parse_filter(filter_text), USER_TYPE)
     expected = _expected(RECORDS, bound, USER_TYPE)
     assert expected, "the fixture data should make this filter select someone"
@@ -318,7 +320,6 @@ def _summary(page):
 @PROPERTY
 @given(sort=SORTS, filter_text=PAGING_FILTERS, count=st.integers(0, 7), start=st.integers(1, 33))
 def test_index_paging_equals_the_memory_backend(mongo, memory, sort, filter_text, count, start):
-    from scim_service.filters import parse_filter
     flt = bind_filter(parse_filter(filter_text), USER_TYPE) if filter_text else None
     query = Query(filter=flt, sort=sort, start_index=start, count=count)
     assert _summary(mongo.search(WS, USER_TYPE, query)) == _summary(memory.search(WS, USER_TYPE, query))
@@ -340,8 +341,6 @@ def _walk(backend, flt, sort, count):
 
 def _json(key):
     """A position key after its trip through a signed cursor (JSON: lists back as tuples)."""
-    import json
-
     def tuples(v):
         return tuple(tuples(x) for x in v) if isinstance(v, list) else v
     return tuples(json.loads(json.dumps(key)))
@@ -350,6 +349,5 @@ def _json(key):
 @settings(PROPERTY, max_examples=max(EXAMPLES // 4, 10))   # each example is dozens of searches
 @given(sort=SORTS, filter_text=PAGING_FILTERS, count=st.integers(2, 9))
 def test_cursor_walks_both_ways_equal_the_memory_backend(mongo, memory, sort, filter_text, count):
-    from scim_service.filters import parse_filter
     flt = bind_filter(parse_filter(filter_text), USER_TYPE) if filter_text else None
     assert _walk(mongo, flt, sort, count) == _walk(memory, flt, sort, count)

@@ -93,8 +93,23 @@ def test_eq_null_is_not_present_and_ne_null_is_present():
 def test_and_merges_disjoint_fields_and_nests_overlapping_ones():
     assert translate('userName sw "a" and active eq true') == {"search.userName": {"$regex": "^a"},
                                                                "search.active": True}
-    assert translate('userName sw "a" and userName ew "z"') == {"$and": [
-        {"search.userName": {"$regex": "^a"}}, {"search.userName": {"$regex": "z(?![\\s\\S])"}}]}
+    assert translate('userName sw "a" and userName ew "z"') == {
+        "search.userName": {"$regex": "^a"}, "$and": [{"search.userName": {"$regex": "z(?![\\s\\S])"}}]}
+
+
+def _depth(value) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_long_and_or_chains_stay_shallow_for_mongodbs_100_level_limit():
+    chain = " and ".join(f'(title sw "{i}" or title eq "t")' for i in range(110))
+    query = translate(chain)
+    assert len(query["$and"]) == 109 and _depth(query) <= 6
+    assert _depth(translate(" or ".join(f'userName eq "u{i}"' for i in range(150)))) <= 3
 
 
 def test_or_is_flattened_and_not_is_nor():

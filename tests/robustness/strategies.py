@@ -206,15 +206,17 @@ def valid_value(attr):
     element = st.fixed_dictionaries({}, optional={s.name: _scalar_for(s) for s in subs})
     if not attr.multi_valued:
         return element
-    return st.lists(element, min_size=1, max_size=3).flatmap(
-        lambda items: st.integers(-1, len(items) - 1).map(
-            lambda p: [{**e, "primary": True} if i == p else e for i, e in enumerate(items)]))
+    # At most one element is primary (the schema allows no more); -1 or an index past the end: none.
+    return st.builds(lambda items, p: [{**e, "primary": True} if i == p else e for i, e in enumerate(items)],
+                     st.lists(element, min_size=1, max_size=3), st.integers(-1, 2))
 
 
+@functools.lru_cache(maxsize=None)
 def _writable(rtype: ResourceType):
-    """Attributes a client may set, except the ones valid_resource always sets itself."""
+    """Some attributes a client may set, except the ones valid_resource always sets itself."""
     own = {"members", "groups", "userName"} | ({"displayName"} if rtype is GROUP_TYPE else set())
-    return [(urn, a) for urn, a in rtype.all_attributes() if a.mutability != READ_ONLY and a.name not in own]
+    choices = [(urn, a) for urn, a in rtype.all_attributes() if a.mutability != READ_ONLY and a.name not in own]
+    return st.lists(st.sampled_from(choices), max_size=6, unique=True)
 
 
 @st.composite
@@ -229,7 +231,7 @@ def valid_resource(draw, rtype: ResourceType):
         body["displayName"] = f"group-{unique}"
         if draw(st.booleans()):
             body["members"] = [{"value": USER_ID}]
-    for urn, attr in draw(st.lists(st.sampled_from(_writable(rtype)), max_size=6, unique=True)):
+    for urn, attr in draw(_writable(rtype)):
         value = draw(valid_value(attr))
         if urn:
             body.setdefault(urn, {})[attr.name] = value
@@ -300,7 +302,7 @@ def patch_values(rtype: ResourceType):
     attrs = [a for _, a in rtype.all_attributes() if a.name not in ("members", "groups")]
     member_values = st.sampled_from([[{"value": USER_ID}], [{"value": GROUP_ID}], [{"value": "missing"}],
                                      [USER_ID], {"value": USER_ID}, [{"value": USER_ID, "type": "Group"}]])
-    values = st.one_of(json_values, st.sampled_from(attrs).flatmap(valid_value),
+    values = st.one_of(json_values, st.one_of([valid_value(a) for a in attrs]),
                        valid_resource(rtype).map(lambda b: {k: v for k, v in b.items() if k != "schemas"}))
     return st.one_of(values, member_values) if rtype is GROUP_TYPE else values
 
@@ -414,3 +416,29 @@ def fill(value, ids: dict[str, str]):
     if isinstance(value, dict):
         return {fill(k, ids): fill(v, ids) for k, v in value.items()}
     return value
+
+
+# --- headers -------------------------------------------------------------------------------------
+_header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+                       max_size=30)
+_version_digits = st.one_of(st.integers(0, 10).map(str), st.integers(0, 2 ** 80).map(str),
+                            st.text(alphabet="0123456789\u00b2\u00b3\u00b9", min_size=1, max_size=5),
+                            st.sampled_from(["9" * 5000, "-1", "1.0", " 1", ""]))
+etags = st.one_of(
+    st.builds(lambda weak, v: f'{weak}"{v}"', st.sampled_from(["W/", "w/", ""]), _version_digits),
+    st.sampled_from(["*", "W/", '""', "W/1", '"1", "2"', 'W/"1", *', ", ,"]),
+    _header_text,
+)
+header_sets = st.fixed_dictionaries({}, optional={
+    "If-Match": etags,
+    "If-None-Match": etags,
+    "Content-Type": st.one_of(st.sampled_from([
+        "application/scim+json", "application/json", "application/scim+json; charset=utf-8",
+        "application/scim+json; charset=latin-1", "text/plain", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x", "application/json; charset=\u00ff", "*/*", ";", ""]), _header_text),
+    "Authorization": st.one_of(st.sampled_from(["Bearer", "Bearer ", "Basic Zm9vOmJhcg==", "bearer  x", ""]),
+                               _header_text.map(lambda t: "Bearer " + t)),
+    "Accept": st.one_of(st.sampled_from(["text/html", "application/xml", "*/*", "application/scim+json;q=0"]),
+                        _header_text),
+    "X-Request-Id": _header_text,
+})

@@ -15,6 +15,7 @@ import urllib.parse
 import pytest
 
 from scim_service import create_app
+from scim_service.blueprints.activity import MAX_LIMIT as MAX_ACTIVITY_LIMIT
 from scim_service.filters.parser import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_NESTING
 from tests.robustness.checks import HAS_BULK, assert_scim_outcome, describe, send, snapshot
 from tests.robustness.live import running_server
@@ -38,8 +39,8 @@ def _filter(client, rtype_path: str, text: str):
     return client.get(f"{rtype_path}?{urllib.parse.urlencode({'filter': text})}")
 
 
-def _raw_post(client, path: str, data: bytes, **kw):
-    return client.request("POST", path, data=data, headers={"Content-Type": SCIM_JSON}, **kw)
+def _raw_post(client, path: str, data: bytes):
+    return client.request("POST", path, data=data, headers={"Content-Type": SCIM_JSON})
 
 
 # --- request body size ------------------------------------------------------------------------
@@ -288,8 +289,9 @@ def test_without_count_the_default_page_size_applies(small_client):
 def test_start_index_beyond_64_bits_is_a_scim_answer(client):
     make_user(client)
     huge = 2 ** 70
-    for response in (client.get(f"/Users?startIndex={huge}"), send(client, "POST", "/Users/.search", {"startIndex": huge}),
-                     send(client, "POST", "/.search", {"startIndex": huge}), client.get(f"/Users?count={huge}")):
+    for response in (client.get(f"/Users?startIndex={huge}"), client.get(f"/Users?count={huge}"),
+                     send(client, "POST", "/Users/.search", {"startIndex": huge}),
+                     send(client, "POST", "/.search", {"startIndex": huge})):
         assert_scim_outcome(response, describe("GET/POST", "startIndex", huge, response))
         assert response.status_code in (200, 400)
 
@@ -335,6 +337,19 @@ def test_multi_valued_attributes_accept_the_most_values_and_refuse_one_more(clie
     assert snapshot(client, path) == before
 
 
+_UNREADABLE_NUMBER = pytest.mark.xfail(strict=True, reason="bug: blueprints/activity.py checks str.isdigit() then "
+                                       "int(): a Latin-1 superscript digit or 5,000 digits raise ValueError, "
+                                       "answered 500 instead of 400")
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", str(MAX_ACTIVITY_LIMIT + 1), "abc", "", "1.5", " 7",
+                                   pytest.param("%C2%B2", marks=_UNREADABLE_NUMBER, id="superscript-2"),
+                                   pytest.param("9" * 5000, marks=_UNREADABLE_NUMBER, id="5000-digits")])
+def test_an_activity_limit_outside_1_to_the_maximum_is_400(client, limit):
+    body = assert_scim_error(client.get(f"/admin/activity?limit={limit}"), 400)
+    assert str(MAX_ACTIVITY_LIMIT) in body["detail"]
+
+
 # --- no super-linear time -----------------------------------------------------------------------------
 def _timed(call):
     started = time.perf_counter()
@@ -344,11 +359,8 @@ def _timed(call):
 
 def test_a_filter_of_regex_metacharacters_is_answered_quickly(client):
     make_user(client, displayName=REGEX_METACHARACTERS * 10)
-    junk = (REGEX_METACHARACTERS * 400)[:4000]
-    quoted = json.dumps(junk)
-    while len(quoted) > 4000:   # the JSON string of the junk, escapes included, within the filter limit
-        quoted = json.dumps(junk[:len(junk) - (len(quoted) - 4000)])
-        junk = json.loads(quoted)
+    junk = (REGEX_METACHARACTERS * 300)[:4000]
+    quoted = json.dumps(junk[:3600])   # JSON doubles each backslash: the literal stays within the length limit
     for text in (f"displayName co {quoted}", f"displayName sw {quoted}", f"emails[value ew {quoted}]", junk,
                  "(" * 2000 + ")" * 2000, "not (" * 800, '"' * 4000, "a" * 4000 + " eq 1"):
         response, elapsed = _timed(lambda: _filter(client, "/Users", text))

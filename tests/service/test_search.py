@@ -278,3 +278,11 @@ def test_attributes_on_lists_keep_id_and_asked_attributes_only(client, people):
 
 def test_attributes_and_excluded_attributes_together_are_rejected(client):
     assert_scim_error(client.get("/Users?attributes=userName&excludedAttributes=title"), 400, "invalidValue")
+
+
+def test_sort_by_a_complex_attribute_sorts_by_its_value(client):
+    make_user(client, "m1", **{ENTERPRISE: {"manager": "b-boss"}})
+    make_user(client, "m2", **{ENTERPRISE: {"manager": "a-boss"}})
+    make_user(client, "m3")
+    body = client.get("/Users?sortBy=manager").get_json()
+    assert [u["userName"] for u in body["Resources"]] == ["m2", "m1", "m3"]

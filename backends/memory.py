@@ -165,21 +165,23 @@ class MemoryBackend(Backend):
 
     # --- membership ----------------------------------------------------------------
     def _apply_members(self, workspace: str, gid: str, change: MembershipChange) -> None:
+        """Under the lock. A member deleted since the service checked it is not added."""
         ws = self._workspaces[workspace]
         current = ws.members[gid]
+
+        def exists(member_id: str) -> bool:
+            return any(member_id in table.records for table in ws.tables.values())
+
         if change.replace_all is not None:
-            for member_id in list(current):
-                if member_id not in {m.value for m in change.replace_all}:
-                    del current[member_id]
-                    ws.groups_of[member_id].discard(gid)
-            for m in change.replace_all:
-                current[m.value] = m
-                ws.groups_of[m.value].add(gid)
+            keep = {m.value for m in change.replace_all}
+            for member_id in [i for i in current if i not in keep]:
+                del current[member_id]
+                ws.groups_of[member_id].discard(gid)
         for member_id in change.remove:
             if current.pop(member_id, None) is not None:
                 ws.groups_of[member_id].discard(gid)
-        for m in change.add:
-            if m.value not in current:
+        for m in (change.replace_all or []) + change.add:
+            if m.value not in current and exists(m.value):
                 current[m.value] = m
                 ws.groups_of[m.value].add(gid)
 

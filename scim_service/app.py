@@ -29,6 +29,7 @@ def create_app(config: Config | Mapping[str, str] | None = None, *, backend: Bac
     app.config["SCIM"] = config
     app.config["MAX_CONTENT_LENGTH"] = max(config.max_body_bytes, config.bulk_max_payload_bytes)
     app.json.sort_keys = False
+    app.url_map.merge_slashes = False   # an id holding %2F must be a 404, not a redirect to another id
 
     backend = backend or load_backend(config)
     _check_workers(backend)

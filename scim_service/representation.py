@@ -14,7 +14,7 @@ def parse_etag(value: str) -> int | None:
     if text.startswith(("W/", "w/")):
         text = text[2:]
     text = text.strip('"')
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def location(base_url: str, rtype: ResourceType, rid: str) -> str:

@@ -20,6 +20,6 @@ MAX_LIMIT = 1000
 def list_activity():
     ctx = scim_context()
     raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidValue(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return scim_response({"workspace": ctx.workspace, "activity": ctx.backend.activity(ctx.workspace, int(raw))})

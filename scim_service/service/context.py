@@ -22,16 +22,8 @@ class Context:
         return limits_of(self.config)
 
 
-_LIMITS: dict[int, Limits] = {}
-
-
 def limits_of(config: Config) -> Limits:
-    key = id(config)
-    found = _LIMITS.get(key)
-    if found is None:
-        found = _LIMITS[key] = Limits(config.max_string_length, config.max_multi_values,
-                                      config.max_members_per_request)
-    return found
+    return Limits(config.max_string_length, config.max_multi_values, config.max_members_per_request)
 
 
 def now_iso() -> str:

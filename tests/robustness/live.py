@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -106,13 +105,14 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> int:
 
 
 @contextlib.contextmanager
-def running_server(backend: str = "memory", **extra_env):
-    """Start ``scim-service serve`` on a free port, wait for /healthz, stop it afterwards."""
+def running_server(log_dir: Path, backend: str = "memory", **extra_env):
+    """Start ``scim-service serve`` on a free port, wait for /healthz, stop it afterwards.
+
+    Its output goes to files in ``log_dir`` (a pytest tmp_path), readable after it stops."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SCIM_", "MONGODB_", "WEB_CONCURRENCY"))}
     env.update(BACKEND_ENV[backend], SCIM_TOKENS=f"a:{TOKEN_A},b:{TOKEN_B}", PYTHONUNBUFFERED="1", **extra_env)
     port = free_port()
-    log_dir = Path(tempfile.mkdtemp(prefix=f"scim-robust-{backend}-"))
     stderr_path = log_dir / "stderr.log"
     with open(log_dir / "stdout.log", "wb") as out, open(stderr_path, "wb") as err:
         process = subprocess.Popen(

@@ -15,8 +15,8 @@ from tests.robustness.live import BACKENDS, in_parallel, running_server
 from tests.support import make_group, make_user, patch_op
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request):
-    with running_server(request.param) as live:
+def server(request, tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp(f"server-{request.param}"), request.param) as live:
         yield live
 
 

@@ -127,9 +127,9 @@ def test_json_nested_beyond_the_depth_limit_is_400_naming_the_limit(client, limi
                    "before checking depth: ~70k nested objects (350 kB, well under the body limit) segfault "
                    "the worker, which drops every in-flight request and, on the memory backend, all data. "
                    "setup.cfg allows orjson>=3.9; the depth must be checked before parsing, or orjson pinned >=3.9.15")
-def test_a_json_nesting_bomb_is_400_and_the_server_keeps_its_data():
+def test_a_json_nesting_bomb_is_400_and_the_server_keeps_its_data(tmp_path):
     bomb = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
-    with running_server("memory") as server:
+    with running_server(tmp_path) as server:
         status, _, created = server.request("POST", "/Users", {"userName": "survivor@example.com"})
         assert status == 201, created
         try:

@@ -173,8 +173,8 @@ def test_readyz_answers_503_when_the_backend_is_down(anonymous, app, monkeypatch
 
 
 # --- live server ------------------------------------------------------------------------------
-def test_a_live_server_logs_every_request_and_no_secret():
-    with running_server("memory") as server:
+def test_a_live_server_logs_every_request_and_no_secret(tmp_path):
+    with running_server(tmp_path) as server:
         status, _, user = server.request("POST", "/Users", {"userName": USER_NAME, "password": PASSWORD,
                                                             "externalId": EXTERNAL_ID})
         assert status == 201, user
@@ -200,7 +200,7 @@ def _http_head(method: str, path: str, length: int) -> bytes:
             f"Content-Type: application/scim+json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n").encode()
 
 
-def test_sigterm_lets_an_in_flight_request_finish():
+def test_sigterm_lets_an_in_flight_request_finish(tmp_path):
     if HAS_BULK:
         path = "/scim/v2/Bulk"
         body = json.dumps({"schemas": [BULK_URN], "Operations": [
@@ -208,7 +208,7 @@ def test_sigterm_lets_an_in_flight_request_finish():
             for i in range(50)]}).encode()
     else:
         path, body = "/scim/v2/Users", json.dumps({"userName": "drain-0"}).encode()
-    with running_server("memory") as server:
+    with running_server(tmp_path) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
             sock.sendall(_http_head("POST", path, len(body)) + body[: len(body) // 2])
             time.sleep(0.3)                            # the worker is now reading this request's body

@@ -75,6 +75,8 @@ def test_membership_is_indexed_both_ways_and_cleaned_on_delete(loaded):
 def test_parallel_member_adds_lose_nothing():
     backend = memory.MemoryBackend()
     backend.create("ws", GROUP_TYPE, {"id": "g", "displayName": "G", "meta": _record(0)["meta"]})
+    for i in range(200):
+        backend.create("ws", USER_TYPE, _record(i))
 
     def add(i):
         backend.change_members("ws", "g", MembershipChange(add=[Member(f"u{i}")]), {"lastModified": "x"})
@@ -86,3 +88,10 @@ def test_parallel_member_adds_lose_nothing():
         t.join()
     assert len(backend.members("ws", "g")) == 200
     assert backend.get("ws", GROUP_TYPE, "g")["meta"]["version"] == 201
+
+
+def test_a_member_deleted_before_the_write_is_not_added(loaded):
+    loaded.create("ws", GROUP_TYPE, {"id": "g", "displayName": "G", "meta": _record(0)["meta"]})
+    loaded.delete("ws", USER_TYPE, "u5")
+    loaded.change_members("ws", "g", MembershipChange(add=[Member("u4"), Member("u5")]), {"lastModified": "x"})
+    assert [m.value for m in loaded.members("ws", "g")] == ["u4"]

@@ -140,16 +140,8 @@ def test_parallel_deletes_of_one_user_give_one_204(server):
     assert statuses.count(204) == 1 and statuses.count(404) == 9, statuses
 
 
-MEMORY_ORPHAN_BUG = ("bug: the memory backend checks that a new member exists (existing_ids) and writes the "
-                     "membership later, outside its lock; a DELETE landing in between leaves the group listing a "
-                     "member that no longer exists (the mongodb backend re-checks after its insert)")
-
-
-def test_a_member_deleted_while_being_added_does_not_linger_in_the_group(app, client, backend_name, request,
-                                                                         monkeypatch):
+def test_a_member_deleted_while_being_added_does_not_linger_in_the_group(app, client, monkeypatch):
     """The interleaving a live race produces, made deterministic: the delete lands inside the add."""
-    if backend_name == "memory":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=MEMORY_ORPHAN_BUG))
     backend = app.extensions["scim_backend"]
     group, user = make_group(client), make_user(client)
     checked = backend.existing_ids

@@ -57,7 +57,8 @@ def test_parallel_member_adds_then_removes_leave_the_exact_membership(server):
 
     removed, kept = ids[::2], ids[1::2]
     removes = in_parallel([
-        (lambda uid=uid: server.request("PATCH", path, patch_op({"op": "remove", "path": f'members[value eq "{uid}"]'})))
+        (lambda uid=uid: server.request("PATCH", path, patch_op(
+            {"op": "remove", "path": f'members[value eq "{uid}"]'})))
         for uid in removed])
     for uid, result in zip(removed, removes):
         _ok(result, f"remove {uid}")

@@ -6,7 +6,6 @@ filter parser, never hard-coded, so the tests follow the configuration.
 from __future__ import annotations
 
 import http.client
-import importlib.metadata
 import io
 import json
 import time
@@ -16,7 +15,9 @@ import pytest
 
 from scim_service import create_app
 from scim_service.blueprints.activity import MAX_LIMIT as MAX_ACTIVITY_LIMIT
+from scim_service.config import load_config
 from scim_service.filters.parser import MAX_FILTER_DEPTH, MAX_FILTER_LENGTH, MAX_FILTER_NESTING
+from scim_service.service.context import limits_of
 from tests.robustness.checks import HAS_BULK, assert_scim_outcome, describe, send, snapshot
 from tests.robustness.live import running_server
 from tests.support import SCIM_JSON, ScimClient, assert_scim_error, make_group, make_user, patch_op
@@ -24,10 +25,6 @@ from tests.support import SCIM_JSON, ScimClient, assert_scim_error, make_group, 
 # A ReDoS guard, not a benchmark: linear work on these inputs takes milliseconds.
 QUICK = 1.0
 REGEX_METACHARACTERS = "\\^$.|?*+()[]{}"
-
-
-def _orjson_version() -> tuple[int, ...]:
-    return tuple(int(p) for p in importlib.metadata.version("orjson").split(".")[:3])
 
 
 @pytest.fixture
@@ -119,12 +116,9 @@ def test_json_nested_beyond_the_depth_limit_is_400_naming_the_limit(client, limi
     assert str(limits.max_json_depth) in body["detail"]
 
 
-@pytest.mark.xfail(_orjson_version() < (3, 9, 15), strict=True,
-                   reason="bug: orjson < 3.9.15 (CVE-2024-27454) has no recursion limit, and read_body parses "
-                   "before checking depth: ~70k nested objects (350 kB, well under the body limit) segfault "
-                   "the worker, which drops every in-flight request and, on the memory backend, all data. "
-                   "setup.cfg allows orjson>=3.9; the depth must be checked before parsing, or orjson pinned >=3.9.15")
 def test_a_json_nesting_bomb_is_400_and_the_server_keeps_its_data(tmp_path):
+    """orjson before 3.9.15 (CVE-2024-27454) segfaulted here: the worker died with every in-flight request
+    and, on the memory backend, all data. Live, because a crash would take the test process down too."""
     bomb = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
     with running_server(tmp_path) as server:
         status, _, created = server.request("POST", "/Users", {"userName": "survivor@example.com"})
@@ -240,8 +234,7 @@ def test_exactly_the_most_members_per_request_pass_the_limit_check(client, limit
 
 
 def test_each_configuration_enforces_its_own_limits():
-    from scim_service.config import load_config
-    from scim_service.service.context import limits_of
+    """Limits were once cached by id(config): a Config allocated where a freed one lived inherited its limits."""
     for _ in range(50):
         default = load_config({})
         limits_of(default)
@@ -252,10 +245,23 @@ def test_each_configuration_enforces_its_own_limits():
 
 @pytest.fixture
 def small_client(app_env):
-    """An app with small page limits, so the boundaries can be reached with a handful of resources."""
-    app = create_app({**app_env, "SCIM_MAX_RESULTS": "3", "SCIM_DEFAULT_COUNT": "2"})
+    """An app with small limits, so the boundaries can be reached with a handful of resources."""
+    app = create_app({**app_env, "SCIM_MAX_RESULTS": "3", "SCIM_DEFAULT_COUNT": "2",
+                      "SCIM_MAX_MEMBERS_PER_REQUEST": "4"})
     yield ScimClient(app.test_client(), "token-workspace-a")
     app.extensions["scim_backend"].close()
+
+
+def test_exactly_the_most_members_per_request_are_accepted_and_one_more_is_not(small_client):
+    ids = [make_user(small_client)["id"] for _ in range(5)]
+    group = make_group(small_client, members=[{"value": i} for i in ids[:4]])
+    assert {m["value"] for m in group["members"]} == set(ids[:4])
+    path = f"/Groups/{group['id']}"
+    before = snapshot(small_client, path)
+    response = small_client.put(path, json={"displayName": group["displayName"],
+                                            "members": [{"value": i} for i in ids]})
+    assert "at most 4" in assert_scim_error(response, 400)["detail"]
+    assert snapshot(small_client, path) == before
 
 
 @pytest.mark.parametrize("count", ["4", "1000", "2147483648"])

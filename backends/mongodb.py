@@ -149,13 +149,20 @@ class MongoBackend(Backend):
         return {"workspace": workspace, "type": rtype.name, "id": rid}
 
     def create(self, workspace, rtype, record, members=None):
+        # Crash safety: memberships first, under the new group's id, then the group itself. A worker
+        # killed in between leaves membership documents of a group that never appears, never a group
+        # visible with part of its members; the IdP's retry creates the group anew.
         doc = {"_id": ObjectId(), **to_document(workspace, rtype, record)}
+        if members:
+            self._insert_memberships(workspace, record["id"], members)
         try:
             self.resources.insert_one(doc)
         except DuplicateKeyError as exc:
+            if members:
+                self.memberships.delete_many({"workspace": workspace, "group": record["id"]})
             raise self._uniqueness(exc, workspace, rtype, record) from None
         if members:
-            self._add_members(workspace, record["id"], members)
+            self._drop_vanished(workspace, record["id"], members)
         return record
 
     def get(self, workspace, rtype, rid):
@@ -207,6 +214,10 @@ class MongoBackend(Backend):
 
     # --- membership ----------------------------------------------------------------
     def _add_members(self, workspace: str, group_id: str, members: list[Member]) -> None:
+        self._insert_memberships(workspace, group_id, members)
+        self._drop_vanished(workspace, group_id, members)
+
+    def _insert_memberships(self, workspace: str, group_id: str, members: list[Member]) -> None:
         docs = [{"_id": ObjectId(), "workspace": workspace, "group": group_id, "member": m.value, "type": m.type}
                 for m in members]
         if not docs:
@@ -216,9 +227,11 @@ class MongoBackend(Backend):
         except BulkWriteError as exc:   # already members: the unique index made those inserts no-ops
             if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", ())):
                 raise
-        # A DELETE that removed a member (or the group) after the service checked it, and cleaned
-        # memberships before our insert, missed these documents. Whatever is gone now, we remove:
-        # a delete landing after this read cleans up after us itself.
+
+    def _drop_vanished(self, workspace: str, group_id: str, members: list[Member]) -> None:
+        """A DELETE that removed a member (or the group) after the service checked it, and cleaned
+        memberships before our insert, missed these documents. Whatever is gone now, we remove:
+        a delete landing after this read cleans up after us itself."""
         wanted = [group_id, *dict.fromkeys(m.value for m in members)]
         present = self._types_of(workspace, wanted)
         if group_id not in present:

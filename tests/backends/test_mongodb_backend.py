@@ -390,3 +390,22 @@ def test_activity_is_newest_first_per_workspace_and_limited(backend):
     assert [e["operation"] for e in backend.activity("w", limit=2)] == ["op3", "op1"]
     assert backend.activity("w", limit=0) == []
     assert "_id" not in backend.activity("v")[0]
+
+
+def test_a_group_create_killed_before_its_document_is_written_leaves_no_visible_group(monkeypatch):
+    """Crash safety by write order: memberships are written first, the group document last."""
+    backend = MongoBackend(mongomock.MongoClient(), "crash")
+    meta = {"created": "2026-01-01T00:00:00.000Z", "lastModified": "2026-01-01T00:00:00.000Z", "version": 1}
+    backend.create("ws", USER_TYPE, {"id": "u1", "userName": "u1", "meta": meta})
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(backend.resources, "insert_one", killed)
+    with pytest.raises(SystemExit):
+        backend.create("ws", GROUP_TYPE, {"id": "g1", "displayName": "G", "meta": meta}, [Member("u1", "User")])
+    monkeypatch.undo()
+    assert backend.get("ws", GROUP_TYPE, "g1") is None
+    assert backend.groups_of("ws", "u1") == []
+    backend.create("ws", GROUP_TYPE, {"id": "g2", "displayName": "G", "meta": meta}, [Member("u1", "User")])
+    assert [g["value"] for g in backend.groups_of("ws", "u1")] == ["g2"]

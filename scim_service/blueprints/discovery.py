@@ -59,33 +59,40 @@ def get_service_provider_config():
     return scim_response(service_provider_config(config, base_url(), "bulk" in current_app.blueprints))
 
 
+def _schemas():
+    base = base_url()
+    return {s.id: s.to_scim(f"{base}/Schemas/{s.id}") for s in SCHEMAS.values()}
+
+
+def _resource_types():
+    base = base_url()
+    return {t.name: t.to_scim(f"{base}/ResourceTypes/{t.name}") for t in RESOURCE_TYPES.values()}
+
+
+def _one(found: dict, key: str, what: str, listing: str):
+    for name, body in found.items():
+        if name.lower() == key.lower():
+            return scim_response(body)
+    raise NotFound(f"no {what} {key!r}; GET {listing} lists them")
+
+
 @bp.get("/Schemas")
 def list_schemas():
     _no_filter()
-    base = base_url()
-    return _list([s.to_scim(f"{base}/Schemas/{s.id}") for s in SCHEMAS.values()])
+    return _list(list(_schemas().values()))
 
 
 @bp.get("/Schemas/<schema_id>")
 def get_schema(schema_id):
-    base = base_url()
-    for s in SCHEMAS.values():
-        if s.id.lower() == schema_id.lower():
-            return scim_response(s.to_scim(f"{base}/Schemas/{s.id}"))
-    raise NotFound(f"no schema {schema_id!r}; GET /Schemas lists them")
+    return _one(_schemas(), schema_id, "schema", "/Schemas")
 
 
 @bp.get("/ResourceTypes")
 def list_resource_types():
     _no_filter()
-    base = base_url()
-    return _list([t.to_scim(f"{base}/ResourceTypes/{t.name}") for t in RESOURCE_TYPES.values()])
+    return _list(list(_resource_types().values()))
 
 
 @bp.get("/ResourceTypes/<name>")
 def get_resource_type(name):
-    base = base_url()
-    for t in RESOURCE_TYPES.values():
-        if t.name.lower() == name.lower():
-            return scim_response(t.to_scim(f"{base}/ResourceTypes/{t.name}"))
-    raise NotFound(f"no resource type {name!r}; GET /ResourceTypes lists them")
+    return _one(_resource_types(), name, "resource type", "/ResourceTypes")

@@ -47,7 +47,10 @@ Limits (the README repeats them):
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
+import threading
 from urllib.parse import urlsplit
 
 import pymongo
@@ -469,10 +472,32 @@ def create_backend(config) -> MongoBackend:
         import mongomock   # a test/demo dependency only
         log.warning("mongomock: in-process, for tests and demos only")
         host = urlsplit(uri).netloc or "localhost"
-        return MongoBackend(mongomock.MongoClient(f"mongodb://{host}"), _database_name(uri), single_process=True)
+        backend = MongoBackend(mongomock.MongoClient(f"mongodb://{host}"), _database_name(uri), single_process=True)
+        return _serialized(backend)
     try:
         client = pymongo.MongoClient(uri)
         database = client.get_default_database(DEFAULT_DATABASE).name
         return MongoBackend(client, database)
     except PyMongoError as exc:
         raise ConfigError(f"MONGODB_URI: could not use MongoDB: {exc}") from exc
+
+
+def _serialized(backend: MongoBackend) -> MongoBackend:
+    """mongomock is not thread-safe (its collections are plain dicts): one call at a time.
+
+    A real server needs no such lock; the threads of a gunicorn worker then race
+    as separate processes would, and the writes are built for that.
+    """
+    lock = threading.RLock()
+
+    def locked(method):
+        @functools.wraps(method)
+        def call(*args, **kwargs):
+            with lock:
+                return method(*args, **kwargs)
+        return call
+
+    for name, _ in inspect.getmembers(Backend, inspect.isfunction):
+        if not name.startswith("_"):
+            setattr(backend, name, locked(getattr(backend, name)))
+    return backend

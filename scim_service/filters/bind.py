@@ -9,6 +9,7 @@ their ``value`` sub-attribute. Anything the registry cannot vouch for raises
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from scim_service.errors import InvalidFilter, InvalidPath
 from scim_service.filters.ast import (
@@ -146,10 +147,12 @@ class _Binder:
         raise self.error(f"{where}: cannot compare attribute of type {attr.type}")
 
 
+@lru_cache(maxsize=2048)
 def bind_filter(node: Filter, rtype: ResourceType) -> Filter:
     return _Binder(rtype).bind(node)
 
 
+@lru_cache(maxsize=2048)
 def bind_patch_path(path: PatchPath, rtype: ResourceType) -> PatchPath:
     """Canonical PATCH path; unknown attributes raise ``InvalidPath``."""
     binder = _Binder(rtype, InvalidPath)

@@ -6,7 +6,6 @@ any operation fails, nothing changes. IdP quirks live in ``dialects``.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Callable
 
@@ -24,6 +23,15 @@ from scim_service.resources import (
 )
 from scim_service.schema import Attribute, ResourceType
 from scim_service.schema.attributes import COMPLEX, IMMUTABLE, READ_ONLY
+
+def clone(value):
+    """A copy of JSON-shaped data (dicts, lists, scalars): several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
 
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
@@ -105,7 +113,7 @@ class PatchEngine:
     def apply(self, record: dict, body, *, current_members: Callable[[], list[Member]] = list,
               max_operations: int = 1000) -> PatchResult:
         """The patched copy of ``record``; ``record`` itself is never modified."""
-        new = copy.deepcopy(record)
+        new = clone(record)
         members = _Members(current_members)
         for index, raw in enumerate(read_operations(body, max_operations)):
             self._operation(new, members, dialects.lower_keys(raw), index)
@@ -172,7 +180,7 @@ class PatchEngine:
             target = f"{attr.name}.{sub.name}" if sub else attr.name
             raise Mutability(f"{where}: '{target}' is read-only")
         holder = new.setdefault(path.path.urn, {}) if path.path.urn else new
-        before = copy.deepcopy(holder.get(attr.name)) if attr.mutability == IMMUTABLE else None
+        before = clone(holder.get(attr.name)) if attr.mutability == IMMUTABLE else None
         if path.value_filter is not None:
             self._filtered(holder, name, attr, path.value_filter, sub, value, where)
         elif sub is not None:

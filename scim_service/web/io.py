@@ -51,10 +51,12 @@ def read_body(max_bytes: int | None = None):
     """The request's JSON body, within the size and nesting limits, or a SCIM error."""
     config = current_app.config["SCIM"]
     limit = max_bytes or config.max_body_bytes
-    mimetype = request.mimetype
+    environ = request.environ
+    mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
     if mimetype and mimetype not in _ACCEPTED:
         raise UnsupportedMediaType(f"Content-Type {mimetype!r} is not accepted; send application/scim+json")
-    length = request.content_length
+    declared = environ.get("CONTENT_LENGTH", "")
+    length = int(declared) if declared.isascii() and declared.isdigit() else None
     if length is not None and length > limit:
         raise PayloadTooLarge(f"the body is {length} bytes; this endpoint accepts at most {limit}")
     raw = _read_at_most(limit + 1)

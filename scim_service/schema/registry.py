@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from scim_service.schema.attributes import Attribute, Schema
 from scim_service.schema.definitions import (
@@ -67,6 +68,7 @@ class ResourceType:
                 return Resolved("", common)
         return None
 
+    @lru_cache(maxsize=4096)   # on every attribute of every request; resource types are singletons
     def resolve(self, attr: str, sub_attr: str | None = None, urn: str | None = None) -> Resolved | None:
         """Resolve ``[urn:]attr[.sub]``; returns None for an unknown name.
 

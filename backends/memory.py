@@ -202,10 +202,10 @@ class MemoryBackend(Backend):
             return list(ws.members.get(group_id, {}).values()) if ws else []
 
     def groups_of(self, workspace, user_id):
+        ws = self._workspaces.get(workspace)
+        if not ws or not ws.groups_of.get(user_id):
+            return []
         with self._lock:
-            ws = self._workspaces.get(workspace)
-            if not ws:
-                return []
             groups = ws.tables["Group"].records
             return [{"value": gid, "display": groups[gid].get("displayName")}
                     for gid in sorted(ws.groups_of.get(user_id, ()), key=lambda g: groups[g]["meta"]["created"])
@@ -230,6 +230,8 @@ class MemoryBackend(Backend):
             table = ws.tables.get(rtype.name) if ws else None
             if table is None:
                 return Page(0, [])
+            if query.filter is None and query.sort is None and query.after is None and query.before is None:
+                return self._plain_page(table, query)
             hydrate = self._hydrator(ws, rtype)
             candidates = self._candidates(table, query.filter, rtype)
             if candidates is None:
@@ -246,6 +248,16 @@ class MemoryBackend(Backend):
             else:
                 key = lambda r: (table.seq[r["id"]],)  # noqa: E731
             return _page(rows, query, key)
+
+    @staticmethod
+    def _plain_page(table: _Table, query: Query) -> Page:
+        """Creation order is dict order (replace keeps a key's place): slice, do not copy the table."""
+        total = len(table.records)
+        start = max(query.start_index, 1) - 1
+        rows = list(itertools.islice(table.records.values(), start, start + query.count))
+        key = lambda r: (table.seq[r["id"]],)  # noqa: E731
+        return Page(total, rows, key(rows[0]) if rows else None, key(rows[-1]) if rows else None,
+                    start + query.count < total, start > 0)
 
     def _hydrator(self, ws: _Workspace, rtype: ResourceType):
         def hydrate(record: dict, attr: str):

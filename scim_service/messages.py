@@ -1,6 +1,8 @@
 """Request messages validated with marshmallow: SearchRequest (RFC 7644 §3.4.3) and query strings."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 
 from scim_service.errors import InvalidValue
@@ -63,10 +65,30 @@ def _messages(err: ValidationError) -> str:
 
 
 def search_params(data, *, from_body: bool) -> SearchParams:
+    if from_body:
+        loaded = _load(data, "SearchRequest")
+    else:
+        # Query strings repeat (count=100&startIndex=1) while the filter changes every time: the
+        # schema's verdict on the rest is cached, and a query-string filter is always a string.
+        flt = next((v for k, v in data.items() if k.lower() == "filter"), None)
+        rest = tuple(sorted((k, v) for k, v in data.items() if k.lower() != "filter"))
+        loaded = {**_load_query(rest), "filter": flt}
+    return _params(loaded, from_body)
+
+
+@lru_cache(maxsize=512)
+def _load_query(items: tuple) -> dict:
+    return _load(dict(items), "query parameter")
+
+
+def _load(data, what: str) -> dict:
     try:
-        loaded = _SEARCH.load(data)
+        return _SEARCH.load(data)
     except ValidationError as err:
-        raise InvalidValue(f"invalid {'SearchRequest' if from_body else 'query parameter'}: {_messages(err)}") from None
+        raise InvalidValue(f"invalid {what}: {_messages(err)}") from None
+
+
+def _params(loaded: dict, from_body: bool) -> SearchParams:
     if from_body and loaded.get("schemas") is not None and SEARCH_URN not in loaded["schemas"]:
         raise InvalidValue(f"a SearchRequest's schemas must be [\"{SEARCH_URN}\"]")
     return SearchParams(

@@ -28,13 +28,16 @@ class Projection:
 
     def includes(self, rtype: ResourceType, name: str) -> bool:
         """Will the top-level core attribute ``name`` be returned? (lets the service skip work)."""
-        found = rtype.resolve(name)
-        if found is None:
-            return False
-        return _returned(found.schema, found.attribute, None, self)
+        return _includes(self, rtype, name)
 
 
 DEFAULT = Projection()
+
+
+@lru_cache(maxsize=1024)
+def _includes(projection: Projection, rtype: ResourceType, name: str) -> bool:
+    found = rtype.resolve(name)
+    return found is not None and _returned(found.schema, found.attribute, None, projection)
 
 
 def _split(text: str | None) -> list[str]:

@@ -5,6 +5,7 @@ from flask import current_app, g, request
 
 from scim_service.auth import authenticate
 from scim_service.service.context import Context
+from scim_service.web.access_log import WORKSPACE_KEY
 
 
 _DERIVED: dict[tuple[str, str], str] = {}
@@ -30,6 +31,6 @@ def scim_context() -> Context:
     if ctx is None:
         backend = current_app.extensions["scim_backend"]
         workspace, token = authenticate(backend, request.environ.get("HTTP_AUTHORIZATION"))
-        g.workspace = workspace
+        request.environ[WORKSPACE_KEY] = workspace
         ctx = g.scim_context = Context(backend, current_app.config["SCIM"], workspace, token, base_url())
     return ctx

@@ -28,7 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TOKEN_WS1 = "token-one"
 TOKEN_WS2 = "token-two"
-SCIM_TOKENS = f"ws1:{TOKEN_WS1},ws2:{TOKEN_WS2}"
+REPLAY_WORKSPACES = 80   # one fresh workspace per replayed scenario (tests/live/test_replay_over_http.py)
+SCIM_TOKENS = f"ws1:{TOKEN_WS1},ws2:{TOKEN_WS2}" + "".join(
+    f",replay{i}:replay-token-{i}" for i in range(REPLAY_WORKSPACES))
 
 STARTUP_TIMEOUT = 20.0  # seconds to wait for /healthz
 SHUTDOWN_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL

@@ -5,6 +5,7 @@ import hashlib
 import os
 import uuid
 from typing import NamedTuple
+
 from backends.base import Member, MembershipChange
 from scim_service.errors import (
     InvalidValue, NotFound, PreconditionFailed, ScimError, VersionConflict,

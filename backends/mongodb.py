@@ -267,9 +267,13 @@ class MongoBackend(Backend):
         return from_document(doc)
 
     def members(self, workspace, group_id):
-        found = self.memberships.find({"workspace": workspace, "group": group_id},
-                                      {"_id": 0, "member": 1, "type": 1}).sort("_id", 1)
-        return [Member(m["member"], m.get("type") or "User") for m in found]
+        found = [Member(m["member"], m.get("type") or "User") for m in self.memberships.find(
+            {"workspace": workspace, "group": group_id}, {"_id": 0, "member": 1, "type": 1}).sort("_id", 1)]
+        present = self._types_of(workspace, [m.value for m in found])
+        dangling = [m.value for m in found if m.value not in present]
+        if dangling:   # left by a DELETE whose worker died between its two writes: healed on read
+            self.memberships.delete_many({"workspace": workspace, "group": group_id, "member": {"$in": dangling}})
+        return [m for m in found if m.value in present]
 
     def groups_of(self, workspace, user_id):
         ids = [m["group"] for m in self.memberships.find({"workspace": workspace, "member": user_id},

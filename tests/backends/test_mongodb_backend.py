@@ -409,3 +409,24 @@ def test_a_group_create_killed_before_its_document_is_written_leaves_no_visible_
     assert backend.groups_of("ws", "u1") == []
     backend.create("ws", GROUP_TYPE, {"id": "g2", "displayName": "G", "meta": meta}, [Member("u1", "User")])
     assert [g["value"] for g in backend.groups_of("ws", "u1")] == ["g2"]
+
+
+def test_a_delete_killed_between_its_two_writes_leaves_no_visible_member(monkeypatch):
+    """The resource goes first; memberships naming it that a killed worker left are hidden and healed."""
+    backend = MongoBackend(mongomock.MongoClient(), "crash-delete")
+    meta = {"created": "2026-01-01T00:00:00.000Z", "lastModified": "2026-01-01T00:00:00.000Z", "version": 1}
+    for uid in ("u1", "u2"):
+        backend.create("ws", USER_TYPE, {"id": uid, "userName": uid, "meta": meta})
+    backend.create("ws", GROUP_TYPE, {"id": "g1", "displayName": "G", "meta": meta},
+                   [Member("u1", "User"), Member("u2", "User")])
+
+    def killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(backend.memberships, "delete_many", killed)
+    with pytest.raises(SystemExit):
+        backend.delete("ws", USER_TYPE, "u1")
+    monkeypatch.undo()
+    assert backend.memberships.count_documents({"member": "u1"}) == 1     # the orphan the crash left
+    assert [m.value for m in backend.members("ws", "g1")] == ["u2"]
+    assert backend.memberships.count_documents({"member": "u1"}) == 0     # healed by that read

@@ -59,7 +59,7 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     @bp.put(f"{endpoint}/<rid>")
     def replace(rid):
         ctx = scim_context()
-        saved = crud.replace(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
+        saved = crud.replace(ctx, rtype, rid, read_body(), if_match=request.environ.get("HTTP_IF_MATCH"),
                              projection=_projection(rtype))
         return _one(saved.resource, saved.etag)
 
@@ -67,7 +67,7 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     def patch(rid):
         ctx = scim_context()
         wants_body = patch_returns_body or _asks_for_attributes()
-        saved = crud.patch(ctx, rtype, rid, read_body(), if_match=request.headers.get("If-Match"),
+        saved = crud.patch(ctx, rtype, rid, read_body(), if_match=request.environ.get("HTTP_IF_MATCH"),
                            projection=_projection(rtype) if wants_body else None)
         if saved.resource is None:
             return scim_response(None, 204, {"ETag": saved.etag})
@@ -76,7 +76,7 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     @bp.delete(f"{endpoint}/<rid>")
     def delete(rid):
         ctx = scim_context()
-        crud.delete(ctx, rtype, rid, if_match=request.headers.get("If-Match"))
+        crud.delete(ctx, rtype, rid, if_match=request.environ.get("HTTP_IF_MATCH"))
         return scim_response(None, 204)
 
     return bp

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import orjson
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from scim_service.errors import InvalidSyntax, InvalidValue, PayloadTooLarge, UnsupportedMediaType
@@ -68,9 +68,10 @@ def read_body(max_bytes: int | None = None):
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidSyntax(f"the body is not valid JSON: {exc}") from None
-    if not _depth_ok(body, config.max_json_depth):
-        raise InvalidValue(f"the body nests deeper than {config.max_json_depth} levels")
+    depth = config.max_json_depth
+    # A body with no more brackets than the limit cannot nest deeper than it: skip the walk.
+    if raw.count(b"{") + raw.count(b"[") > depth and not _depth_ok(body, depth):
+        raise InvalidValue(f"the body nests deeper than {depth} levels")
     if not isinstance(body, dict):
         raise InvalidSyntax("the body must be a JSON object")
-    g.body_size = len(raw)
     return body

@@ -6,11 +6,11 @@ lives in its own process. Outside /scim/v2: it is not a SCIM resource.
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from scim_service.errors import InvalidValue
 from scim_service.web.context import scim_context
-from scim_service.web.io import scim_response
+from scim_service.web.io import query_args, scim_response
 
 bp = Blueprint("activity", __name__)
 MAX_LIMIT = 1000
@@ -19,7 +19,7 @@ MAX_LIMIT = 1000
 @bp.get("/admin/activity")
 def list_activity():
     ctx = scim_context()
-    raw = request.args.get("limit", "50")
+    raw = query_args().get("limit", "50")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidValue(f"limit must be a whole number from 1 to {MAX_LIMIT}")
     return scim_response({"workspace": ctx.workspace, "activity": ctx.backend.activity(ctx.workspace, int(raw))})

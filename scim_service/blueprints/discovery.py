@@ -5,20 +5,20 @@ what works: Bulk appears once its blueprint is registered.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from scim_service.errors import Forbidden, NotFound
 from scim_service.schema import RESOURCE_TYPES, SCHEMAS
 from scim_service.service.search import LIST_URN
 from scim_service.web.context import base_url
-from scim_service.web.io import scim_response
+from scim_service.web.io import query_args, scim_response
 
 bp = Blueprint("discovery", __name__)
 DOCS = "https://github.com/scim-service/scim-service#readme"
 
 
 def _no_filter():
-    if "filter" in request.args:
+    if "filter" in query_args():
         raise Forbidden("discovery endpoints do not take a filter (RFC 7644 §4)")
 
 

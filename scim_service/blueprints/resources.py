@@ -9,18 +9,19 @@ from scim_service.representation import etag, location
 from scim_service.schema import ResourceType
 from scim_service.service import crud, search
 from scim_service.web.context import scim_context
-from scim_service.web.io import read_body, scim_response
+from scim_service.web.io import query_args, read_body, scim_response
 
 
 def _projection(rtype: ResourceType):
     if not request.environ.get("QUERY_STRING"):
         return DEFAULT
-    args = request.args
+    args = query_args()
     return parse_projection(rtype, args.get("attributes"), args.get("excludedAttributes"))
 
 
 def _asks_for_attributes() -> bool:
-    return "attributes" in request.args or "excludedAttributes" in request.args
+    args = query_args()
+    return "attributes" in args or "excludedAttributes" in args
 
 
 def _one(resource: dict, version: str, status: int = 200, headers: dict | None = None):
@@ -34,7 +35,7 @@ def resource_blueprint(name: str, rtype: ResourceType, *, patch_returns_body: bo
     @bp.get(endpoint)
     def list_resources():
         ctx = scim_context()
-        return scim_response(search.search(ctx, rtype, search_params(request.args.to_dict(), from_body=False)))
+        return scim_response(search.search(ctx, rtype, search_params(query_args(), from_body=False)))
 
     @bp.post(f"{endpoint}/.search")
     def search_resources():

@@ -112,11 +112,15 @@ class PatchEngine:
 
     def apply(self, record: dict, body, *, current_members: Callable[[], list[Member]] = list,
               max_operations: int = 1000) -> PatchResult:
-        """The patched copy of ``record``; ``record`` itself is never modified."""
-        new = clone(record)
+        """The patched copy of ``record``; ``record`` itself is never modified.
+
+        The copy is shallow: an attribute is deep-copied when an operation first
+        touches it (``_writable``), so the stored record shares what did not change.
+        """
+        new = dict(record)
         members = _Members(current_members)
         for index, raw in enumerate(read_operations(body, max_operations)):
-            self._operation(new, members, dialects.lower_keys(raw), index)
+            self._operation(new, record, members, dialects.lower_keys(raw), index)
         for ext in self.rtype.extensions:
             if ext.id in new and not new[ext.id]:
                 del new[ext.id]
@@ -124,7 +128,7 @@ class PatchEngine:
         change = members.change()
         return PatchResult(new, change, new != record or not change.is_empty())
 
-    def _operation(self, new: dict, members: _Members, op: dict, index: int) -> None:
+    def _operation(self, new: dict, original: dict, members: _Members, op: dict, index: int) -> None:
         name = dialects.op_name(op.get("op"), index)
         raw_path = op.get("path")
         if raw_path is not None and not isinstance(raw_path, str):
@@ -132,7 +136,7 @@ class PatchEngine:
         if name != "remove" and "value" not in op:
             raise InvalidValue(f"Operations[{index}] ({name}) needs a 'value'")
         if raw_path is None or not raw_path.strip():
-            self._pathless(new, members, name, op.get("value"), index)
+            self._pathless(new, original, members, name, op.get("value"), index)
             return
         extension = self.rtype.schema_by_urn(raw_path.strip())
         if extension is not None and extension is not self.rtype.schema:
@@ -140,7 +144,7 @@ class PatchEngine:
             if name == "remove":
                 new.pop(extension.id, None)
             elif isinstance(op.get("value"), dict):
-                self._pathless(new, members, name, {extension.id: op["value"]}, index)
+                self._pathless(new, original, members, name, {extension.id: op["value"]}, index)
             else:
                 raise InvalidValue(f"Operations[{index}]: a path naming the extension {extension.id} "
                                    "needs an object of its attributes as the value")
@@ -149,9 +153,10 @@ class PatchEngine:
             path = bind_patch_path(parse_patch_path(raw_path), self.rtype)
         except (InvalidPath, InvalidFilter) as exc:
             raise InvalidPath(f"Operations[{index}].path {raw_path!r}: {exc.detail}") from None
-        self._with_path(new, members, name, path, op.get("value"), f"Operations[{index}] ({name} {raw_path})")
+        self._with_path(new, original, members, name, path, op.get("value"),
+                        f"Operations[{index}] ({name} {raw_path})")
 
-    def _pathless(self, new, members, name, value, index):
+    def _pathless(self, new, original, members, name, value, index):
         """No path: the value's keys name the attributes (RFC 7644 §3.5.2.1, §3.5.2.3)."""
         if name == "remove":
             raise NoTarget(f"Operations[{index}]: remove needs a 'path' naming what to remove")
@@ -165,21 +170,21 @@ class PatchEngine:
             attr, sub = self._resolve(path)
             if READ_ONLY in (attr.mutability, sub and sub.mutability):
                 continue  # read-only keys in a path-less value are ignored (Okta sends id)
-            self._with_path(new, members, name, path, item, f"Operations[{index}] ({name} {key})")
+            self._with_path(new, original, members, name, path, item, f"Operations[{index}] ({name} {key})")
 
     def _resolve(self, path: PatchPath) -> tuple[Attribute, Attribute | None]:
         found = self.rtype.resolve(path.path.attr, path.path.sub_attr, path.path.urn)
         sub = found.sub_attribute or (found.attribute.sub(path.sub_attr) if path.sub_attr else None)
         return found.attribute, sub
 
-    def _with_path(self, new, members, name, path: PatchPath, value, where):
+    def _with_path(self, new, original, members, name, path: PatchPath, value, where):
         attr, sub = self._resolve(path)
         if attr.name == "members" and self.rtype.name == "Group":
             return self._members(members, name, path, attr, value, where)
         if READ_ONLY in (attr.mutability, sub and sub.mutability):
             target = f"{attr.name}.{sub.name}" if sub else attr.name
             raise Mutability(f"{where}: '{target}' is read-only")
-        holder = new.setdefault(path.path.urn, {}) if path.path.urn else new
+        holder = _writable(new, original, path.path.urn or attr.name, nested=bool(path.path.urn))
         before = clone(holder.get(attr.name)) if attr.mutability == IMMUTABLE else None
         if path.value_filter is not None:
             self._filtered(holder, name, attr, path.value_filter, sub, value, where)
@@ -313,6 +318,19 @@ class PatchEngine:
             members.do_add(given)
         else:
             members.do_replace(given)
+
+
+def _writable(new: dict, original: dict, key: str, *, nested: bool) -> dict:
+    """Copy-on-write: the holder of the attribute at ``key`` (``new``, or the extension object
+    when ``nested``), with ``new[key]`` deep-copied the first time it is touched."""
+    value = new.get(key)
+    if value is not None and value is original.get(key) and isinstance(value, (dict, list)):
+        value = new[key] = clone(value)
+    if not nested:
+        return new
+    if value is None:
+        value = new[key] = {}
+    return value
 
 
 def _identity(element):

@@ -1,22 +1,22 @@
 """The workspace of the current request, from its bearer token."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from scim_service.auth import authenticate
 from scim_service.service.context import Context
 from scim_service.web.access_log import WORKSPACE_KEY
 
-
+_CONTEXT_KEY = "scim_service.context"
 _DERIVED: dict[tuple[str, str], str] = {}
 
 
-def base_url() -> str:
+def base_url(config=None, environ=None) -> str:
     """SCIM_BASE_URL, else derived from the request (cached per scheme and Host: it is on every response)."""
-    configured = current_app.config["SCIM"].base_url
+    configured = (config or current_app.config["SCIM"]).base_url
     if configured:
         return configured
-    environ = request.environ
+    environ = environ or request.environ
     key = (environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", ""))
     found = _DERIVED.get(key)
     if found is None:
@@ -27,10 +27,13 @@ def base_url() -> str:
 
 
 def scim_context() -> Context:
-    ctx = g.get("scim_context")
+    """Kept in the WSGI environ: one lookup of the request per call (Flask's proxies cost on every access)."""
+    environ = request.environ
+    ctx = environ.get(_CONTEXT_KEY)
     if ctx is None:
-        backend = current_app.extensions["scim_backend"]
-        workspace, token = authenticate(backend, request.environ.get("HTTP_AUTHORIZATION"))
-        request.environ[WORKSPACE_KEY] = workspace
-        ctx = g.scim_context = Context(backend, current_app.config["SCIM"], workspace, token, base_url())
+        app = current_app
+        config, backend = app.config["SCIM"], app.extensions["scim_backend"]
+        workspace, token = authenticate(backend, environ.get("HTTP_AUTHORIZATION"))
+        environ[WORKSPACE_KEY] = workspace
+        ctx = environ[_CONTEXT_KEY] = Context(backend, config, workspace, token, base_url(config, environ))
     return ctx

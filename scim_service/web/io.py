@@ -1,6 +1,8 @@
 """Reading SCIM JSON requests and writing SCIM JSON responses."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import orjson
 from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -9,6 +11,21 @@ from scim_service.errors import InvalidSyntax, InvalidValue, PayloadTooLarge, Un
 
 SCIM_JSON = "application/scim+json; charset=utf-8"
 _ACCEPTED = ("application/scim+json", "application/json")
+_ARGS_KEY = "scim_service.args"
+
+
+def query_args() -> dict[str, str]:
+    """The query string, first value of a repeated name, as werkzeug's ``request.args.to_dict()``
+    (invalid UTF-8 is replaced); parsed once per request, without werkzeug's MultiDict."""
+    environ = request.environ
+    args = environ.get(_ARGS_KEY)
+    if args is None:
+        args = {}
+        text = environ.get("QUERY_STRING", "").encode("latin-1").decode(errors="replace")
+        for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+            args.setdefault(name, value)
+        environ[_ARGS_KEY] = args
+    return args
 
 
 def scim_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -32,9 +49,9 @@ def _depth_ok(value, limit: int) -> bool:
     return True
 
 
-def _read_at_most(size: int) -> bytes:
-    """Read the body until its end or ``size`` bytes, whichever comes first (chunked bodies too)."""
-    stream, chunks, total = request.stream, [], 0
+def _read_at_most(stream, size: int) -> bytes:
+    """Read ``stream`` until its end or ``size`` bytes, whichever comes first (chunked bodies too)."""
+    chunks, total = [], 0
     while total < size:
         try:
             chunk = stream.read(min(65536, size - total))
@@ -59,7 +76,10 @@ def read_body(max_bytes: int | None = None):
     length = int(declared) if declared.isascii() and declared.isdigit() else None
     if length is not None and length > limit:
         raise PayloadTooLarge(f"the body is {length} bytes; this endpoint accepts at most {limit}")
-    raw = _read_at_most(limit + 1)
+    if length is not None:   # read the server's stream directly, never past Content-Length (PEP 3333)
+        raw = _read_at_most(environ["wsgi.input"], length)
+    else:                    # chunked: werkzeug's stream knows where the body ends
+        raw = _read_at_most(request.stream, limit + 1)
     if len(raw) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes, the most this endpoint accepts")
     if not raw.strip():

@@ -49,6 +49,28 @@ def test_unique_index_rejects_case_variants_and_frees_on_delete(loaded):
     loaded.create("ws", USER_TYPE, _record(5001, userName="user7"))
 
 
+@pytest.mark.parametrize("flt", ['externalId eq "shared"', 'emails.value eq "Shared@example.com"'])
+def test_a_value_several_users_share_stays_indexed_as_they_come_and_go(flt):
+    backend = memory.MemoryBackend()
+    bound = bind_filter(parse_filter(flt), USER_TYPE)
+
+    def found():
+        return sorted(r["id"] for r in backend.search("ws", USER_TYPE, Query(filter=bound)).records)
+
+    shared = {"externalId": "shared", "emails": [{"value": "shared@example.com"}]}
+    for i in range(3):
+        backend.create("ws", USER_TYPE, _record(i, **shared))
+    assert found() == ["u0", "u1", "u2"]
+    backend.delete("ws", USER_TYPE, "u1")
+    backend.delete("ws", USER_TYPE, "u0")
+    assert found() == ["u2"]
+    backend.create("ws", USER_TYPE, _record(3, **shared))
+    moved = {**_record(2), "meta": {**_record(2)["meta"], "version": 2}}   # u2 gets its own values
+    backend.replace("ws", USER_TYPE, moved, expected_version=1)
+    assert found() == ["u3"]
+    backend.delete("ws", USER_TYPE, "u3")
+    assert found() == [] and not backend._table("ws", USER_TYPE).external.get("shared")
+
 def test_replace_is_compare_and_swap(loaded):
     new = _record(1, title="x")
     with pytest.raises(VersionConflict):

@@ -9,6 +9,7 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from backends.base import Member, MembershipChange, Query, SortKey
+from bench.mongo_planner import use_indexes
 from backends.mongodb import MongoBackend, create_backend
 from scim_service.config import Config
 from scim_service.errors import ConfigError, InvalidCursor, NotFound, TooMany, Uniqueness, VersionConflict
@@ -151,6 +152,32 @@ def test_replacing_onto_a_taken_user_name_is_a_uniqueness_error(backend):
         backend.replace("w", USER_TYPE, {**bob, "userName": "Alice", "meta": {**META, "version": 2}}, 1)
     assert backend.get("w", USER_TYPE, bob["id"])["userName"] == "bob"
 
+
+@pytest.mark.parametrize("rtype, flt", [
+    (USER_TYPE, 'id eq "{id}"'), (USER_TYPE, 'userName eq "{userName}"'), (USER_TYPE, 'externalId eq "{externalId}"'),
+    (USER_TYPE, 'emails[type eq "work"].value eq "{email}"'), (USER_TYPE, 'emails.value eq "{email}"'),
+    (GROUP_TYPE, 'displayName eq "{displayName}"'), (GROUP_TYPE, 'externalId eq "{externalId}"'),
+])
+def test_every_idp_lookup_is_answered_from_a_declared_index(backend, rtype, flt):
+    """With bench/mongo_planner, a query that binds no declared index's keys by equality scans: none may."""
+    made = [backend.create("ws", rtype, (_user if rtype is USER_TYPE else _group)(
+        f"Name{i}", externalId=f"ext{i}", **({"emails": [{"value": f"n{i}@example.com", "type": "work"}]}
+                                             if rtype is USER_TYPE else {}))) for i in range(50)]
+    planner = use_indexes(backend.resources)
+    target = made[17]
+    values = {"id": target["id"], "userName": "NAME17", "displayName": "Name17", "externalId": "ext17",
+              "email": "N17@example.com"}
+    page = backend.search("ws", rtype, Query(filter=_bound(flt.format(**values), rtype)))
+    assert [r["id"] for r in page.records] == [target["id"]]
+    assert planner.plans["index"] >= 1 and planner.plans["scan"] == 0
+
+
+def test_the_index_planner_scans_what_no_index_serves(backend):
+    backend.create("ws", USER_TYPE, _user("a", title="boss"))
+    planner = use_indexes(backend.resources)
+    assert [r["title"] for r in backend.search("ws", USER_TYPE, Query(filter=_bound('title eq "boss"'))).records] \
+        == ["boss"]
+    assert planner.plans["scan"] == 1
 
 def test_uniqueness_comes_from_the_unique_index_alone(backend):
     backend.resources.drop_index("unique_User_userName")

@@ -486,6 +486,30 @@ def test_a_successful_patch_leaves_the_input_record_untouched(bjensen):
     assert bjensen == before and new != before
 
 
+
+MANAGED = {ENTERPRISE_URN: {"employeeNumber": "701984", "manager": {"value": JAMES}}}
+
+
+@pytest.mark.parametrize("operation", [
+    {"op": "replace", "path": "emails.display", "value": "every element"},
+    {"op": "remove", "path": "emails.type"},
+    {"op": "replace", "path": "emails[type eq \"home\"].primary", "value": True},
+    {"op": "add", "path": "emails", "value": [{"value": "new@example.com", "primary": True}]},
+    {"op": "remove", "path": "emails[type eq \"work\"].value"},
+    {"op": "replace", "path": "addresses[type eq \"work\"]", "value": {"locality": "Burbank"}},
+    {"op": "replace", "path": "name.givenName", "value": "Babs"},
+    {"op": "replace", "value": {"name": {"givenName": "Babs"}, "emails": [{"value": "x@example.com"}]}},
+    {"op": "replace", "path": f"{ENTERPRISE_URN}:manager.value", "value": BABS},
+    {"op": "remove", "path": f"{ENTERPRISE_URN}:employeeNumber"},
+    {"op": "replace", "path": ENTERPRISE_URN, "value": {"department": "Tour"}},
+])
+def test_copy_on_write_changes_the_copy_and_never_the_stored_record(bjensen, operation):
+    stored = {**bjensen, **copy.deepcopy(MANAGED)}
+    before = copy.deepcopy(stored)
+    new = patched(stored, operation)
+    assert stored == before
+    assert new == patched(copy.deepcopy(before), operation) and new != before
+
 # --- through the API ------------------------------------------------------------------------------------
 def test_api_a_patch_whose_second_operation_fails_changes_nothing(client):
     user = make_user(client, title="Before")

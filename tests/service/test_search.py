@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import assert_scim_error, make_group, make_user
+from tests.support import assert_scim_error, make_group, make_user, patch_op
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -173,6 +173,21 @@ def test_pages_never_overlap_or_skip(client):
         seen.extend(u["id"] for u in body["Resources"])
     assert len(seen) == len(set(seen)) == 23 and set(seen) == made
 
+
+def test_pages_follow_creation_order_through_deletes_and_new_users(client):
+    ids = [make_user(client, f"d{i:02d}")["id"] for i in range(10)]
+
+    def page(start, count=4):
+        return [u["id"] for u in client.get(f"/Users?startIndex={start}&count={count}").get_json()["Resources"]]
+
+    assert page(3) == ids[2:6]
+    for gone in (ids[3], ids[0]):
+        assert client.delete(f"/Users/{gone}").status_code == 204
+        ids.remove(gone)
+        assert page(3) == ids[2:6] and page(1, 20) == ids
+    ids.append(make_user(client, "d10")["id"])
+    client.patch(f"/Users/{ids[1]}", json=patch_op({"op": "replace", "path": "title", "value": "moved?"}))
+    assert page(1, 20) == ids and page(7) == ids[6:10]
 
 def test_total_results_counts_the_whole_filtered_set(client):
     for i in range(7):

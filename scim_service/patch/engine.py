@@ -40,7 +40,11 @@ PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 class PatchResult:
     record: dict
     members: MembershipChange
-    changed: bool
+    record_changed: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.record_changed or not self.members.is_empty()
 
 
 class _Members:
@@ -85,7 +89,9 @@ class _Members:
 def read_operations(body, max_operations: int) -> list[dict]:
     if not isinstance(body, dict):
         raise InvalidSyntax("a PATCH body must be a JSON object with 'schemas' and 'Operations'")
-    ops = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
+    ops = body.get("Operations")
+    if ops is None:   # some clients send "operations"
+        ops = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
     if ops is None:
         ops = dialects.scim11_member_operations(body)
         if ops is None:
@@ -126,7 +132,7 @@ class PatchEngine:
                 del new[ext.id]
         check_required(new, self.rtype)
         change = members.change()
-        return PatchResult(new, change, new != record or not change.is_empty())
+        return PatchResult(new, change, new != record)
 
     def _operation(self, new: dict, original: dict, members: _Members, op: dict, index: int) -> None:
         name = dialects.op_name(op.get("op"), index)

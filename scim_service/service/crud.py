@@ -211,7 +211,7 @@ def patch(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | 
             change.add = resolve_members(ctx, rid, change.add)
         if change.replace_all is not None:
             change.replace_all = resolve_members(ctx, rid, change.replace_all)
-        if result.record == old:
+        if not result.record_changed:
             return old, change
         new = result.record
         seal_password(new)

@@ -24,11 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the reposito
 
 from scim_service.app import create_app  # noqa: E402
 
-from run import BASE, email, external_id, members_add, patch_body, spread, user_body, user_name  # noqa: E402
+from run import (  # noqa: E402
+    BASE, bulk_body, email, external_id, members_add, patch_body, spread, user_body, user_name,
+)
 
 TOKEN = "profile-token"
 ENDPOINTS = ("get_id", "filter_username", "filter_externalId", "filter_emails", "page_100", "post_user",
-             "patch_active", "member_add")
+             "patch_active", "member_add", "bulk_100")
 
 
 class App:
@@ -82,6 +84,7 @@ def requests_for(endpoint: str, ids: list[str], gid: str):
         "patch_active": lambda i: ("PATCH", f"{BASE}/Users/{ids[spread(i, n)]}",
                                    patch_body({"op": "replace", "path": "active", "value": (i // n) % 2 == 1})),
         "member_add": lambda i: ("PATCH", f"{BASE}/Groups/{gid}", members_add([ids[n // 2 + i % (n // 2)]])),
+        "bulk_100": lambda i: ("POST", f"{BASE}/Bulk", bulk_body("bulk", i * 100, 100)),
     }[endpoint]
 
 
@@ -97,7 +100,7 @@ def main(argv=None) -> int:
     app = App()
     ids, gid = seed(app, args.users)
     make = requests_for(args.endpoint, ids, gid)
-    for i in range(200):   # warm-up
+    for i in range(min(200, args.requests)):   # warm-up
         app.call(*make(args.requests * 2 + i))
     # CPU time, so other processes do not count directly; they still disturb caches and clocks, so the
     # requests run in batches and the fastest batch is the figure (the median shows the spread).

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from ledger import Ledger
 from loadgen import Phase, Result, Server, free_port, run_phase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +142,7 @@ class Bench:
         self.token = self.tokens["bench"]
         self.results: dict[str, Result] = {}
         self.seeding: list[Result] = []
+        self.ledgers: list[Ledger] = []   # one per server: the acknowledged writes, audited at its end
         self.figures: dict[str, float] = {}
         self.servers: list[Server] = []
         self.ceiling: Server | None = None
@@ -334,6 +336,10 @@ def run_main(bench: Bench) -> None:
     target_group = gids[-1]
     plan = [(gids[g], ids[g::s.groups]) for g in range(s.groups)] + [(target_group, ids[:s.members])]
     bench.fill_groups(server, plan, "fill groups")
+    ledger = Ledger()
+    bench.ledgers.append(ledger)
+    for gid, members in plan:
+        ledger.expect_members(gid, members)
     n = s.users
     run = bench.selected.__contains__
 
@@ -353,16 +359,19 @@ def run_main(bench: Bench) -> None:
         # Each request deactivates another user (a second pass over the users would reactivate them).
         one("patch_active", bench.phase("patch_active", lambda i: (
             "PATCH", f"{BASE}/Users/{ids[spread(i, n)]}",
-            patch_body({"op": "replace", "path": "active", "value": (i // n) % 2 == 1}))))
+            patch_body({"op": "replace", "path": "active", "value": (i // n) % 2 == 1})),
+            on_success=ledger.on_active(lambda i: ids[spread(i, n)], lambda i: (i // n) % 2 == 1)))
     if run("member_add"):
         # Each request adds one user not yet in the group.
         one("member_add", bench.phase("member_add", lambda i: (
             "PATCH", f"{BASE}/Groups/{target_group}", members_add([ids[s.members + i]])),
-            expect=204, budget=min(s.budget, n - s.members)))
+            expect=204, budget=min(s.budget, n - s.members),
+            on_success=ledger.on_member_add(target_group, lambda i: ids[s.members + i])))
     # Writes that grow the data set come last, so the reads above see exactly N users.
     if run("post_user") or run("bulk"):
         parts = [("post_user", server, bench.phase("post_user", lambda i: (
-            "POST", f"{BASE}/Users", orjson.dumps(user_body("post", i))), expect=201), None)]
+            "POST", f"{BASE}/Users", orjson.dumps(user_body("post", i))), expect=201,
+            on_success=ledger.on_create), None)]
         per_bulk = bench.bulk_limit(server) if run("bulk") else 0
         if run("bulk") and not per_bulk:
             print("  bulk: not measured, the server does not support Bulk (ServiceProviderConfig)", flush=True)
@@ -371,8 +380,12 @@ def run_main(bench: Bench) -> None:
             # Measured alternately with single creates: its target is a multiple of theirs.
             parts.append(("bulk", server, bench.phase("bulk", lambda i: (
                 "POST", f"{BASE}/Bulk", bulk_body("bulk", i * per_bulk, per_bulk)),
-                budget=max(2, s.budget // per_bulk), ops_per_request=per_bulk, check=bulk_check), None))
+                budget=max(2, s.budget // per_bulk), ops_per_request=per_bulk, check=bulk_check,
+                on_success=ledger.on_create), None))
         bench.with_ceiling("post_user", parts)
+    ledger.audit_users(server, bench.token, seeded=n)
+    ledger.audit_members(server, bench.token)
+    ledger.audit_active(server, bench.token, s.connections)
     server.stop()
 
 
@@ -424,13 +437,18 @@ def run_scale(bench: Bench) -> None:
         build = bench.fill_groups(server, [(small, large_ids[:s.small_group]), (big, large_ids[:s.scale_large])],
                                   f"build {s.small_group}- and {s.scale_large}-member groups", large_token)
         bench.figures["build_p50_ms"] = build.p50_ms
+        ledger = Ledger()
+        bench.ledgers.append(ledger)
+        ledger.expect_members(small, large_ids[:s.small_group])
+        ledger.expect_members(big, large_ids[:s.scale_large])
 
         def add_phase(gid):   # the i-th request adds the i-th user beyond the first scale_large
             return bench.phase("member add", lambda i: (
                 "PATCH", f"{BASE}/Groups/{gid}", members_add([large_ids[s.scale_large + i]])),
-                expect=204, budget=adds)
+                expect=204, budget=adds, on_success=ledger.on_member_add(gid, lambda i: large_ids[s.scale_large + i]))
         bench.with_ceiling("member_add_large", [("member_add_small", server, add_phase(small), large_token),
                                                 ("member_add_large", server, add_phase(big), large_token)])
+        ledger.audit_members(server, large_token)
     server.stop()
 
 
@@ -549,6 +567,16 @@ def report(bench: Bench) -> list[dict]:
               f"{MEMBERS_PER_BUILD_REQUEST} members")
     errors = sum(x.errors for x in r.values()) + sum(x.errors for x in bench.seeding)
     checks.append((f"errors: {errors} in all phases and seeding (zero)", errors == 0))
+    if bench.ledgers:
+        lost = sum(ledger.checked["lost"] for ledger in bench.ledgers)
+        checked = Counter()
+        for ledger in bench.ledgers:
+            checked.update({k: v for k, v in ledger.checked.items() if k != "lost"})
+        what = ", ".join(f"{v} {k}" for k, v in checked.items())
+        checks.append((f"lost updates: {lost} (audited after the run: {what})", lost == 0))
+        for ledger in bench.ledgers:
+            for text in ledger.problems:
+                print(f"  lost: {text}")
     print()
     for text, ok in checks:
         print(f"{verdict(ok)}  {text}")

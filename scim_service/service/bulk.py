@@ -37,8 +37,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+import orjson
+
 from scim_service.errors import Conflict, InternalError, InvalidPath, InvalidValue, ScimError
-from scim_service.projection import parse_projection
 from scim_service.representation import location
 from scim_service.schema import GROUP_TYPE, USER_TYPE, ResourceType
 from scim_service.service import crud
@@ -53,11 +54,6 @@ REFERENCE_PREFIX = "bulkId:"
 _QUOTED_REFERENCE = re.compile(r'"bulkId:([^"]*)"')
 _ENDPOINTS = {"Users": USER_TYPE, "Groups": GROUP_TYPE}
 _SUCCESS_STATUS = {"POST": "201", "PUT": "200", "PATCH": "200", "DELETE": "204"}
-#: Bulk answers carry no resource, so relations (members, groups) are never fetched. Keyed by name:
-#: hashing a ResourceType is slow.
-_WITHOUT_RELATIONS = {t.name: parse_projection(t, None, "members,groups") for t in _ENDPOINTS.values()}
-
-
 @dataclass(frozen=True)
 class BulkOperation:
     index: int
@@ -126,6 +122,8 @@ def parse_target(ctx: Context, op: BulkOperation) -> Target:
 # --- bulkId references ------------------------------------------------------------------------
 def references(value) -> list[str]:
     """The bulkIds a value refers to, in order of appearance."""
+    if not isinstance(value, str) and not _may_refer(value):
+        return []
     found: list[str] = []
     stack = [value]
     while stack:
@@ -140,6 +138,14 @@ def references(value) -> list[str]:
         elif isinstance(item, list):
             stack.extend(reversed(item))
     return found
+
+
+def _may_refer(value) -> bool:
+    """Most data refers to nothing: one look at its JSON at C speed instead of a walk in Python."""
+    try:
+        return b"bulkId:" in orjson.dumps(value)
+    except orjson.JSONEncodeError:   # nested deeper than orjson writes: walk it
+        return True
 
 
 def substitute(value, ids: dict[str, str]):
@@ -337,26 +343,26 @@ class _Run:
 
     def _execute(self, p: Plan) -> dict:
         ctx, op, rtype = self.ctx, p.operation, p.target.rtype
-        rid = substitute(p.target.rid, self.created) if p.target.rid else None
-        data = substitute(op.data, self.created) if op.data is not None else None
-        projection = _WITHOUT_RELATIONS[rtype.name]
-        resource = None
+        rid, data = p.target.rid, op.data
+        if p.depends_on:   # only then can the path or data hold bulkId references
+            rid = substitute(rid, self.created) if rid else None
+            data = substitute(data, self.created) if data is not None else None
+        saved = None   # Bulk answers carry no resource: none is rendered (projection None)
         if op.method == "POST":
-            resource = crud.create(ctx, rtype, data, projection).resource
+            saved = crud.create(ctx, rtype, data, None)
+            rid = saved.id
             if op.bulk_id is not None:
-                self.created[op.bulk_id] = resource["id"]
+                self.created[op.bulk_id] = rid
         elif op.method == "PUT":
-            resource = crud.replace(ctx, rtype, rid, data, if_match=op.version, projection=projection).resource
+            saved = crud.replace(ctx, rtype, rid, data, if_match=op.version, projection=None)
         elif op.method == "PATCH":
-            resource = crud.patch(ctx, rtype, rid, data, if_match=op.version, projection=projection).resource
+            saved = crud.patch(ctx, rtype, rid, data, if_match=op.version, projection=None)
         else:
             crud.delete(ctx, rtype, rid, if_match=op.version)
         entry = self._entry(op)
-        if resource is not None:
-            entry["location"] = resource["meta"]["location"]
-            entry["version"] = resource["meta"]["version"]
-        else:
-            entry["location"] = location(ctx.base_url, rtype, rid)
+        entry["location"] = location(ctx.base_url, rtype, rid)
+        if saved is not None:
+            entry["version"] = saved.etag
         entry["status"] = _SUCCESS_STATUS[op.method]
         return entry
 

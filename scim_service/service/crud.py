@@ -33,10 +33,12 @@ def seal_password(record: dict) -> None:
 
 
 class Saved(NamedTuple):
-    """A written resource as the client will see it, and its version (for the ETag header)."""
+    """A written resource as the client will see it (None when no projection was asked for), its
+    version (for the ETag header) and its id."""
 
     resource: dict | None
     etag: str
+    id: str
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -105,7 +107,7 @@ def _members_from_body(raw: list[dict] | None) -> list[Member]:
 
 
 # --- writing ------------------------------------------------------------------------------
-def create(ctx: Context, rtype: ResourceType, body, projection: Projection = DEFAULT) -> Saved:
+def create(ctx: Context, rtype: ResourceType, body, projection: Projection | None = DEFAULT) -> Saved:
     record, raw_members = normalize(body, rtype, ctx.limits)
     try:
         check_required(record, rtype)
@@ -122,7 +124,8 @@ def create(ctx: Context, rtype: ResourceType, body, projection: Projection = DEF
                         f"failure: {exc.status} {exc.scim_type or ''}".strip())
         raise
     activity.record(ctx, "create", rtype.name, record["id"], activity.display_name(rtype.name, record))
-    return Saved(to_resource(ctx, rtype, record, projection, members), etag(record["meta"]["version"]))
+    resource = to_resource(ctx, rtype, record, projection, members) if projection is not None else None
+    return Saved(resource, etag(record["meta"]["version"]), record["id"])
 
 
 def _write(ctx: Context, rtype: ResourceType, rid: str, if_match: str | None,
@@ -171,7 +174,7 @@ def _next_meta(old: dict) -> dict:
 
 
 def replace(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | None = None,
-            projection: Projection = DEFAULT) -> Saved:
+            projection: Projection | None = DEFAULT) -> Saved:
     record, raw_members = normalize(body, rtype, ctx.limits)
     check_required(record, rtype)
     members = resolve_members(ctx, rid, _members_from_body(raw_members)) if rtype is GROUP_TYPE else None
@@ -193,7 +196,8 @@ def replace(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str 
     except ScimError as exc:
         _failed(ctx, "replace", rtype, rid, exc)
         raise
-    return Saved(to_resource(ctx, rtype, stored, projection, members), etag(stored["meta"]["version"]))
+    resource = to_resource(ctx, rtype, stored, projection, members) if projection is not None else None
+    return Saved(resource, etag(stored["meta"]["version"]), rid)
 
 
 def patch(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | None = None,
@@ -225,8 +229,8 @@ def patch(ctx: Context, rtype: ResourceType, rid: str, body, *, if_match: str | 
         raise
     version = etag(stored["meta"]["version"])
     if projection is None:
-        return Saved(None, version)
-    return Saved(to_resource(ctx, rtype, stored, projection, members), version)
+        return Saved(None, version, rid)
+    return Saved(to_resource(ctx, rtype, stored, projection, members), version, rid)
 
 
 def delete(ctx: Context, rtype: ResourceType, rid: str, *, if_match: str | None = None) -> None:

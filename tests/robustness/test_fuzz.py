@@ -93,20 +93,29 @@ def test_search_requests_answer_a_list_or_a_scim_error(client, app, seeded, kind
         _check_list(result, max_results, what)
 
 
-@FUZZ
-@given(kind=KINDS, data=st.data())
-def test_patch_never_fails_the_server_and_a_failed_patch_changes_nothing(client, kind, data):
+def _write_once(client, kind, data, method, bodies):
+    """Send one generated write; a failed one must change nothing. (before, after, answer, what) if it landed."""
     rtype = RESOURCE_TYPES[kind]
     path, ids = _fresh(client, rtype)
-    body = gen.fill(data.draw(gen.patch_bodies(rtype)), ids)
+    body = gen.fill(data.draw(bodies(rtype)), ids)
     before = snapshot(client, path)
-    response = send(client, "PATCH", path, body)
-    what = describe("PATCH", path, body, response)
+    response = send(client, method, path, body)
+    what = describe(method, path, body, response)
     result = assert_scim_outcome(response, what)
     after = snapshot(client, path)
     if response.status_code >= 400:
-        assert after == before, f"a failed PATCH changed the resource: {what}"
+        assert after == before, f"a failed {method} changed the resource: {what}"
+        return None
+    return before, after, result, what
+
+
+@FUZZ
+@given(kind=KINDS, data=st.data())
+def test_patch_never_fails_the_server_and_a_failed_patch_changes_nothing(client, kind, data):
+    written = _write_once(client, kind, data, "PATCH", gen.patch_bodies)
+    if written is None:
         return
+    before, after, result, what = written
     assert version_of(after) in (version_of(before), version_of(before) + 1), what
     if result is not None:
         assert result == after, f"the PATCH answer differs from a GET after it: {what}"
@@ -115,17 +124,10 @@ def test_patch_never_fails_the_server_and_a_failed_patch_changes_nothing(client,
 @FUZZ
 @given(kind=KINDS, data=st.data())
 def test_put_never_fails_the_server_and_a_failed_put_changes_nothing(client, kind, data):
-    rtype = RESOURCE_TYPES[kind]
-    path, ids = _fresh(client, rtype)
-    body = gen.fill(data.draw(gen.resource_bodies(rtype)), ids)
-    before = snapshot(client, path)
-    response = send(client, "PUT", path, body)
-    what = describe("PUT", path, body, response)
-    result = assert_scim_outcome(response, what)
-    after = snapshot(client, path)
-    if response.status_code >= 400:
-        assert after == before, f"a failed PUT changed the resource: {what}"
+    written = _write_once(client, kind, data, "PUT", gen.resource_bodies)
+    if written is None:
         return
+    before, after, result, what = written
     assert version_of(after) == version_of(before) + 1, what
     assert result == after, f"the PUT answer differs from a GET after it: {what}"
 

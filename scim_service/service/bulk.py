@@ -54,6 +54,8 @@ REFERENCE_PREFIX = "bulkId:"
 _QUOTED_REFERENCE = re.compile(r'"bulkId:([^"]*)"')
 _ENDPOINTS = {"Users": USER_TYPE, "Groups": GROUP_TYPE}
 _SUCCESS_STATUS = {"POST": "201", "PUT": "200", "PATCH": "200", "DELETE": "204"}
+
+
 @dataclass(frozen=True)
 class BulkOperation:
     index: int
@@ -143,7 +145,7 @@ def references(value) -> list[str]:
 def _may_refer(value) -> bool:
     """Most data refers to nothing: one look at its JSON at C speed instead of a walk in Python."""
     try:
-        return b"bulkId:" in orjson.dumps(value)
+        return REFERENCE_PREFIX.encode() in orjson.dumps(value)
     except orjson.JSONEncodeError:   # nested deeper than orjson writes: walk it
         return True
 

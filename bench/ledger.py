@@ -25,8 +25,9 @@ class Ledger:
         self.created: list[str] = []
         self.members: dict[str, set[str]] = defaultdict(set)              # group id -> members it must have
         self.active: dict[str, list[tuple[int, bool]]] = defaultdict(list)  # user id -> (request, value)
-        self.problems: list[str] = []
-        self.checked: dict[str, int] = defaultdict(int)
+        self.lost = 0
+        self.problems: list[str] = []                                   # the first few, described
+        self.checked: dict[str, int] = defaultdict(int)                 # what the audit read back
 
     # --- what phases record ----------------------------------------------------------------
     def expect_members(self, gid: str, member_ids) -> None:
@@ -53,7 +54,7 @@ class Ledger:
         with self._lock:
             if len(self.problems) < 20:
                 self.problems.append(text)
-            self.checked["lost"] += 1
+            self.lost += 1
 
     def audit_users(self, server: Server, token: str, seeded: int) -> None:
         found = []

@@ -568,10 +568,10 @@ def report(bench: Bench) -> list[dict]:
     errors = sum(x.errors for x in r.values()) + sum(x.errors for x in bench.seeding)
     checks.append((f"errors: {errors} in all phases and seeding (zero)", errors == 0))
     if bench.ledgers:
-        lost = sum(ledger.checked["lost"] for ledger in bench.ledgers)
+        lost = sum(ledger.lost for ledger in bench.ledgers)
         checked = Counter()
         for ledger in bench.ledgers:
-            checked.update({k: v for k, v in ledger.checked.items() if k != "lost"})
+            checked.update(ledger.checked)
         what = ", ".join(f"{v} {k}" for k, v in checked.items())
         checks.append((f"lost updates: {lost} (audited after the run: {what})", lost == 0))
         for ledger in bench.ledgers:
